@@ -1,16 +1,121 @@
-"""`infrawire analyze [--json] PATH...` (placeholder until the core lands)."""
+"""`infrawire analyze [--json] PATH...`: the core over files, folders or JSON Lines.
+
+PATH is an article file (.txt/.md: first non-empty line is the title; .html: its title or first h1),
+a folder (its article files, sorted), a .jsonl file (id, title, text, optional url, published,
+source), or `-` for JSON Lines on stdin. All articles of one call are clustered together.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from bot.cli import add_config_option
+from bot.config import load_settings
+from bot.core.analyze import analyze
+from bot.core.taxonomy import load_vocabulary
+from bot.inputs import load_inputs
+from bot.models import AnalyzedArticle
+from bot.serialize import card_to_dict, entity_to_dict
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("analyze", help="triage, cluster and summarize article files")
+    parser = subparsers.add_parser(
+        "analyze",
+        help="triage, cluster and summarize article files",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per article per line")
-    parser.add_argument("paths", nargs="+", metavar="PATH")
+    add_config_option(parser)
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="file, folder, .jsonl, or - for stdin")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    settings = load_settings(args.config)
+    loaded = load_inputs(args.paths, stdin=sys.stdin)
+    for error in loaded.errors:
+        print(f"infrawire analyze: error: {error}", file=sys.stderr)
+    vocab = load_vocabulary(settings.core.vocabulary)
+    window_hours = settings.core.story_window_hours
+    from datetime import timedelta
+
+    results = analyze(loaded.articles, vocab=vocab, window=timedelta(hours=window_hours))
+    if args.json:
+        write_json(results, sys.stdout)
+    else:
+        write_cards(results, sys.stdout)
+    return 1 if loaded.errors else 0
+
+
+def to_json(item: AnalyzedArticle) -> dict[str, Any]:
+    triage = item.triage
+    card = card_to_dict(item.card)
+    return {
+        "id": item.article.id,
+        "title": item.article.title,
+        "relevant": triage.relevant,
+        "relevance": round(triage.relevance, 4),
+        "importance": triage.importance,
+        "topics": list(triage.topics),
+        "entities": [
+            {k: v for k, v in entity_to_dict(e).items() if k in ("name", "type")} for e in triage.entities
+        ],
+        "story": item.story_id,
+        "explanation": triage.explanation,
+        "card": {
+            key: card[key]
+            for key in (
+                "what_changed",
+                "why_it_matters",
+                "who_should_care",
+                "what_to_do_next",
+                "key_takeaways",
+                "future_implications",
+                "timeline",
+            )
+        },
+    }
+
+
+def write_json(results: Sequence[AnalyzedArticle], out: TextIO) -> None:
+    for item in results:
+        out.write(json.dumps(to_json(item), ensure_ascii=False) + "\n")
+
+
+def write_cards(results: Sequence[AnalyzedArticle], out: TextIO) -> None:
+    """Readable cards grouped by story, most important first; irrelevant articles listed last."""
+    from adapters.console import render_card
+    from rich.console import Console
+
+    console = Console(file=out, soft_wrap=False, highlight=False)
+    stories: dict[str, list[AnalyzedArticle]] = {}
+    for item in results:
+        stories.setdefault(item.story_id, []).append(item)
+    groups = sorted(
+        (g for g in stories.values() if g[0].triage.relevant),
+        key=lambda g: -max(i.triage.importance for i in g),
+    )
+    for group in groups:
+        lead = max(group, key=lambda i: i.triage.importance)
+        render_card(
+            console,
+            lead.card,
+            importance=lead.triage.importance,
+            topics=lead.triage.topics,
+            note=f"story {lead.story_id} · {len(group)} article(s): "
+            + ", ".join(i.article.id for i in group),
+        )
+    skipped = [g[0] for g in stories.values() if not g[0].triage.relevant]
+    if skipped:
+        console.print(f"[dim]Not AI-infrastructure ({len(skipped)}):[/dim]")
+        for item in skipped:
+            console.print(
+                f"[dim]  - {item.article.id}: {item.article.title} ({item.triage.explanation})[/dim]"
+            )
+    if not groups and not skipped:
+        console.print("No articles.")
