@@ -1,0 +1,270 @@
+"""The feeds table: what to poll, when, and how each feed has been behaving."""
+
+from __future__ import annotations
+
+import builtins
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.errors import InputError
+from bot.store.db import from_db, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    id: int
+    url: str
+    title: str | None
+    etag: str | None
+    last_modified: str | None
+    next_check_at: datetime
+    last_checked_at: datetime | None
+    last_success_at: datetime | None
+    last_new_item_at: datetime | None
+    update_interval_s: float | None
+    error_count: int
+    last_error: str | None
+    disabled_reason: str | None
+    added_by: str
+    allow_private: bool
+    backfill: bool
+    first_poll_done: bool
+    created_at: datetime
+
+    @property
+    def enabled(self) -> bool:
+        return self.disabled_reason is None
+
+    @property
+    def name(self) -> str:
+        return self.title or self.url
+
+
+def _feed(row: sqlite3.Row) -> Feed:
+    def when(key: str) -> datetime | None:
+        return from_db(row[key])
+
+    next_check = when("next_check_at")
+    created = when("created_at")
+    assert next_check is not None and created is not None
+    return Feed(
+        id=int(row["id"]),
+        url=row["url"],
+        title=row["title"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        next_check_at=next_check,
+        last_checked_at=when("last_checked_at"),
+        last_success_at=when("last_success_at"),
+        last_new_item_at=when("last_new_item_at"),
+        update_interval_s=row["update_interval_s"],
+        error_count=int(row["error_count"]),
+        last_error=row["last_error"],
+        disabled_reason=row["disabled_reason"],
+        added_by=row["added_by"],
+        allow_private=bool(row["allow_private"]),
+        backfill=bool(row["backfill"]),
+        first_poll_done=bool(row["first_poll_done"]),
+        created_at=created,
+    )
+
+
+class FeedRepository:
+    def __init__(self, conn: aiosqlite.Connection):
+        self.conn = conn
+
+    async def add(
+        self,
+        url: str,
+        *,
+        now: datetime,
+        title: str | None = None,
+        added_by: str = "config",
+        allow_private: bool = False,
+        backfill: bool = False,
+    ) -> Feed:
+        """Add a feed, due at once. A URL already present is an InputError naming the existing id."""
+        existing = await self.get_by_url(url)
+        if existing is not None:
+            raise InputError(f"feed already exists: {url} (id {existing.id})")
+        try:
+            cur = await self.conn.execute(
+                "INSERT INTO feeds (url, title, next_check_at, added_by, allow_private, backfill,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (url, title, to_db(now), added_by, int(allow_private), int(backfill), to_db(now)),
+            )
+        except sqlite3.IntegrityError:
+            raise InputError(f"feed already exists: {url}") from None
+        feed_id = cur.lastrowid
+        assert feed_id is not None
+        feed = await self.get(feed_id)
+        assert feed is not None
+        return feed
+
+    async def ensure(
+        self,
+        url: str,
+        *,
+        now: datetime,
+        title: str | None = None,
+        allow_private: bool = False,
+        backfill: bool = False,
+    ) -> Feed:
+        """A feed from the config file: add it if new, else refresh the options the file sets.
+
+        Polling state (etag, errors, schedule) is left alone so a restart keeps it.
+        """
+        existing = await self.get_by_url(url)
+        if existing is None:
+            return await self.add(
+                url, now=now, title=title, added_by="config", allow_private=allow_private, backfill=backfill
+            )
+        await self.conn.execute(
+            "UPDATE feeds SET title = COALESCE(?, title), allow_private = ?, backfill = ? WHERE id = ?",
+            (title, int(allow_private), int(backfill), existing.id),
+        )
+        feed = await self.get(existing.id)
+        assert feed is not None
+        return feed
+
+    async def get(self, feed_id: int) -> Feed | None:
+        async with self.conn.execute("SELECT * FROM feeds WHERE id = ?", (feed_id,)) as cur:
+            row = await cur.fetchone()
+        return _feed(row) if row else None
+
+    async def get_by_url(self, url: str) -> Feed | None:
+        async with self.conn.execute("SELECT * FROM feeds WHERE url = ?", (url,)) as cur:
+            row = await cur.fetchone()
+        return _feed(row) if row else None
+
+    async def list(self) -> list[Feed]:
+        async with self.conn.execute("SELECT * FROM feeds ORDER BY id") as cur:
+            rows = await cur.fetchall()
+        return [_feed(r) for r in rows]
+
+    async def remove(self, feed_id: int) -> bool:
+        """Delete a feed; its stored articles stay (their feed id becomes NULL)."""
+        cur = await self.conn.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
+        return cur.rowcount > 0
+
+    async def due(self, now: datetime, limit: int = 1000) -> builtins.list[Feed]:
+        async with self.conn.execute(
+            "SELECT * FROM feeds WHERE disabled_reason IS NULL AND next_check_at <= ?"
+            " ORDER BY next_check_at, id LIMIT ?",
+            (to_db(now), limit),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_feed(r) for r in rows]
+
+    async def next_due_at(self) -> datetime | None:
+        async with self.conn.execute(
+            "SELECT MIN(next_check_at) FROM feeds WHERE disabled_reason IS NULL"
+        ) as cur:
+            row = await cur.fetchone()
+        return from_db(row[0]) if row else None
+
+    async def mark_checking(self, feed_id: int, *, now: datetime, next_check_at: datetime) -> None:
+        """Reschedule before fetching, so a crash or failure mid-fetch still moves the feed on."""
+        await self.conn.execute(
+            "UPDATE feeds SET last_checked_at = ?, next_check_at = ? WHERE id = ?",
+            (to_db(now), to_db(next_check_at), feed_id),
+        )
+
+    async def record_success(
+        self,
+        feed_id: int,
+        *,
+        now: datetime,
+        next_check_at: datetime,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        title: str | None = None,
+        new_items: int = 0,
+        update_interval_s: float | None = None,
+    ) -> None:
+        await self.conn.execute(
+            "UPDATE feeds SET etag = ?, last_modified = ?, title = COALESCE(title, ?),"
+            " next_check_at = ?, last_success_at = ?, error_count = 0, last_error = NULL,"
+            " first_poll_done = 1,"
+            " last_new_item_at = CASE WHEN ? > 0 THEN ? ELSE last_new_item_at END,"
+            " update_interval_s = COALESCE(?, update_interval_s) WHERE id = ?",
+            (
+                etag,
+                last_modified,
+                title,
+                to_db(next_check_at),
+                to_db(now),
+                new_items,
+                to_db(now),
+                update_interval_s,
+                feed_id,
+            ),
+        )
+
+    async def record_not_modified(self, feed_id: int, *, now: datetime, next_check_at: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE feeds SET next_check_at = ?, last_success_at = ?, error_count = 0, last_error = NULL"
+            " WHERE id = ?",
+            (to_db(next_check_at), to_db(now), feed_id),
+        )
+
+    async def record_failure(
+        self,
+        feed_id: int,
+        *,
+        error: str,
+        now: datetime,
+        next_check_at: datetime,
+        max_errors: int,
+        permanent: bool = False,
+    ) -> Feed:
+        """Count a failure; the Nth consecutive one disables the feed, keeping the reason.
+
+        `permanent` failures (gone, unsafe URL) disable at once: retrying cannot help.
+        """
+        feed = await self.get(feed_id)
+        if feed is None:
+            raise InputError(f"no feed with id {feed_id}")
+        count = feed.error_count + 1
+        reason: str | None = None
+        if permanent:
+            reason = f"permanent error: {error}"
+        elif count >= max_errors:
+            reason = f"{count} consecutive failures, last: {error}"
+        await self.conn.execute(
+            "UPDATE feeds SET error_count = ?, last_error = ?, next_check_at = ?, last_checked_at = ?,"
+            " disabled_reason = COALESCE(?, disabled_reason) WHERE id = ?",
+            (count, error, to_db(next_check_at), to_db(now), reason, feed_id),
+        )
+        updated = await self.get(feed_id)
+        assert updated is not None
+        return updated
+
+    async def disable(self, feed_id: int, reason: str) -> None:
+        await self.conn.execute("UPDATE feeds SET disabled_reason = ? WHERE id = ?", (reason, feed_id))
+
+    async def enable(self, feed_id: int, *, now: datetime) -> bool:
+        """Re-enable (reset) a feed: errors cleared, due now."""
+        cur = await self.conn.execute(
+            "UPDATE feeds SET disabled_reason = NULL, error_count = 0, last_error = NULL,"
+            " next_check_at = ? WHERE id = ?",
+            (to_db(now), feed_id),
+        )
+        return cur.rowcount > 0
+
+    reset = enable
+
+    async def counts(self) -> dict[str, int]:
+        """ok / failing / disabled, for status displays."""
+        async with self.conn.execute(
+            "SELECT SUM(disabled_reason IS NULL AND error_count = 0),"
+            " SUM(disabled_reason IS NULL AND error_count > 0), SUM(disabled_reason IS NOT NULL)"
+            " FROM feeds"
+        ) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        return {"ok": int(row[0] or 0), "failing": int(row[1] or 0), "disabled": int(row[2] or 0)}
+

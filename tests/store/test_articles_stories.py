@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.models import Article, Card, Entity, SourceRef, Story, TimelineEvent, Triage
+from bot.store import Store
+from bot.store.db import to_db
+from bot.store.retention import prune
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+TRIAGE = Triage(
+    relevant=True,
+    relevance=0.9,
+    topics=("chips", "export-controls"),
+    entities=(Entity("Nvidia", "organization"), Entity("50,000 GPUs", "gpu_count", 50000.0, "gpus")),
+    importance=80,
+    explanation="names Nvidia; export rule",
+)
+CARD = Card(
+    title="New export rule",
+    what_changed="A rule changed.",
+    why_it_matters="It limits shipments.",
+    who_should_care=("policy",),
+    what_to_do_next="Review exposure.",
+    key_takeaways=("one",),
+    future_implications=("two",),
+    timeline=(TimelineEvent("2026-11-19", "Rule published"),),
+    sources=(SourceRef("Outlet A", "https://a.example/1"),),
+)
+
+
+def article(n: int, *, feed_id: int | None = None, source: str = "Outlet A", **kw: Any) -> Article:
+    base: dict[str, Any] = dict(
+        id=f"a{n}",
+        title=f"Title {n}",
+        text=f"Body {n}",
+        url=f"https://a.example/{n}",
+        source=source,
+        published=NOW - timedelta(hours=n),
+        guid=f"g{n}",
+        feed_id=feed_id,
+        content_hash=f"h{n}",
+    )
+    base.update(kw)
+    return Article(**base)
+
+
+async def test_dedup_by_guid_url_and_content_hash(store: Store) -> None:
+    feed = await store.feeds.add("https://a.example/feed", now=NOW)
+    assert await store.articles.insert(article(1, feed_id=feed.id), fetched=NOW, triage=TRIAGE)
+    assert not await store.articles.insert(article(1, feed_id=feed.id), fetched=NOW)  # same id
+    find = store.articles.find_duplicate
+    assert await find(feed_id=feed.id, guid="g1", url="https://x/other", content_hash="zz") == "a1"
+    # A rewritten GUID and a new timestamp still match on the canonical URL...
+    assert await find(feed_id=feed.id, guid="g1-new", url="https://a.example/1", content_hash="zz") == "a1"
+    # ...and a changed URL with the same text matches on the content hash.
+    assert (
+        await find(feed_id=feed.id, guid="g1-new", url="https://a.example/1?v=2", content_hash="h1") == "a1"
+    )
+    assert await find(feed_id=feed.id, guid="g2", url="https://a.example/2", content_hash="h2") is None
+    # A GUID is only unique within its feed.
+    assert await find(feed_id=None, guid="g1", url=None, content_hash=None) is None
+
+
+async def test_triage_round_trip_recent_and_by_story(store: Store) -> None:
+    await store.articles.insert(article(1), fetched=NOW, triage=TRIAGE, alertable=False)
+    await store.articles.insert(article(2), fetched=NOW - timedelta(days=2))
+    got = await store.articles.get("a1")
+    assert got is not None and got.triage == TRIAGE and not got.alertable
+    assert got.article.published == NOW - timedelta(hours=1)
+    assert [s.article.id for s in await store.articles.recent(NOW - timedelta(days=1))] == ["a1"]
+    assert [
+        s.article.id for s in await store.articles.recent(NOW - timedelta(days=3), relevant_only=True)
+    ] == ["a1"]
+    story = Story(id="s1", title="T", first_seen=NOW, last_seen=NOW, importance=80)
+    await store.stories.save(story, now=NOW)
+    await store.articles.set_story("a2", "s1")
+    await store.articles.set_story("a1", "s1")
+    assert [s.article.id for s in await store.articles.by_story("s1")] == ["a1", "a2"]  # importance first
+
+
+async def test_story_save_get_window_card_and_updates(store: Store) -> None:
+    await store.articles.insert(article(1), fetched=NOW, triage=TRIAGE)
+    await store.articles.insert(article(2, source="Outlet B"), fetched=NOW, triage=TRIAGE)
+    story = Story(
+        id="story-1",
+        title="Rule",
+        first_seen=NOW - timedelta(hours=2),
+        last_seen=NOW,
+        importance=85,
+        topics=("export-controls",),
+        entities=("Nvidia",),
+        explanation="2 outlets",
+        card=CARD,
+    )
+    await store.stories.save(story, now=NOW, signature={"k": [1, 2]}, main_entity="Nvidia")
+    for aid in ("a1", "a2"):
+        await store.articles.set_story(aid, "story-1")
+    got = await store.stories.get("story-1")
+    assert got is not None and got.card == CARD and got.topics == ("export-controls",)
+    assert got.article_ids == ("a2", "a1")  # same importance: earliest published first
+    assert [s.name for s in got.sources] == ["Outlet B", "Outlet A"]
+    assert (await store.stories.find("story-")) is not None
+    # Updating keeps first_seen and replaces the rest.
+    await store.stories.save(
+        Story(
+            id="story-1", title="Rule v2", first_seen=NOW, last_seen=NOW + timedelta(hours=1), importance=90
+        ),
+        now=NOW,
+        signature={"k": [3]},
+    )
+    again = await store.stories.get("story-1")
+    assert again is not None and again.first_seen == NOW - timedelta(hours=2) and again.title == "Rule v2"
+    assert again.card == CARD  # the card is kept until a new one is saved
+    assert await store.stories.main_entity("story-1") == "Nvidia"
+
+    low = Story(id="story-2", title="Minor", first_seen=NOW, last_seen=NOW, importance=20)
+    await store.stories.save(low, now=NOW, relevant=False)
+    window = await store.stories.window(NOW - timedelta(days=7), NOW + timedelta(days=1))
+    assert [s.id for s in window] == ["story-1"]
+    assert [s.id for s in await store.stories.window(NOW, NOW + timedelta(days=1), relevant_only=False)] == [
+        "story-1",
+        "story-2",
+    ]
+
+    first = await store.stories.add_update("story-1", "a1", "created", now=NOW)
+    second = await store.stories.add_update("story-1", "a2", "outlet", now=NOW, detail="Outlet B")
+    assert await store.stories.has_update("story-1", "created")
+    assert [u.id for u in await store.stories.unrouted_updates()] == [first, second]
+    await store.stories.mark_routed([first])
+    assert [u.kind for u in await store.stories.unrouted_updates()] == ["outlet"]
+
+
+class RecordingIndex:
+    def __init__(self) -> None:
+        self.restored: dict[str, dict[str, Any]] = {}
+
+    def restore(self, story_id: str, state: dict[str, Any]) -> None:
+        self.restored[story_id] = state
+
+
+async def test_restore_index_loads_recent_signatures(store: Store) -> None:
+    old = Story(
+        id="old",
+        title="Old",
+        first_seen=NOW - timedelta(days=9),
+        last_seen=NOW - timedelta(days=9),
+        importance=50,
+    )
+    new = Story(id="new", title="New", first_seen=NOW, last_seen=NOW, importance=50)
+    await store.stories.save(old, now=NOW, signature={"x": 1})
+    await store.stories.save(new, now=NOW, signature={"terms": ["nvidia", "h20"]})
+    index = RecordingIndex()
+    assert await store.stories.restore_index(index, since=NOW - timedelta(days=4)) == 1
+    assert index.restored == {"new": {"terms": ["nvidia", "h20"]}}
+
+
+async def test_history_lists_earlier_stories_of_the_same_entity(store: Store) -> None:
+    for i, day in enumerate((10, 5, 1)):
+        s = Story(
+            id=f"s{i}",
+            title=f"Nvidia event {i}",
+            first_seen=NOW - timedelta(days=day),
+            last_seen=NOW - timedelta(days=day),
+            importance=60,
+        )
+        await store.stories.save(s, now=NOW, main_entity="Nvidia")
+    other = Story(id="amd", title="AMD", first_seen=NOW - timedelta(days=2), last_seen=NOW, importance=60)
+    await store.stories.save(other, now=NOW, main_entity="AMD")
+    events = await store.stories.history("Nvidia", before=NOW - timedelta(days=1), exclude="s2")
+    assert events == [
+        TimelineEvent((NOW - timedelta(days=10)).date().isoformat(), "Nvidia event 0"),
+        TimelineEvent((NOW - timedelta(days=5)).date().isoformat(), "Nvidia event 1"),
+    ]
+
+
+async def test_retention_keeps_what_stories_and_pending_deliveries_need(store: Store) -> None:
+    old = NOW - timedelta(days=40)
+    await store.stories.save(
+        Story(id="live", title="L", first_seen=old, last_seen=NOW - timedelta(days=1), importance=50), now=NOW
+    )
+    await store.stories.save(
+        Story(id="dead", title="D", first_seen=old, last_seen=old, importance=50), now=NOW
+    )
+    await store.stories.save(
+        Story(id="queued", title="Q", first_seen=old, last_seen=old, importance=50), now=NOW
+    )
+    await store.articles.insert(article(1), fetched=old, story_id="live")
+    await store.articles.insert(article(2), fetched=old, story_id="dead")
+    await store.articles.insert(article(3), fetched=old)
+    await store.articles.insert(article(4), fetched=old, story_id="queued")
+    await store.articles.insert(article(5), fetched=NOW)
+    await store.conn.execute(
+        "INSERT INTO subscriptions (platform, channel, created_at) VALUES ('console', 'c', ?)", (to_db(NOW),)
+    )
+    await store.conn.execute(
+        "INSERT INTO deliveries (subscription_id, story_id, kind, next_attempt_at, created_at)"
+        " VALUES (1, 'queued', 'alert', ?, ?)",
+        (to_db(NOW), to_db(NOW)),
+    )
+    assert await prune(store.conn, now=NOW, days=30) == 2
+    remaining = {s.article.id for s in await store.articles.recent(NOW - timedelta(days=365))}
+    assert remaining == {"a1", "a4", "a5"}

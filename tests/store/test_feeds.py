@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.errors import InputError
+from bot.store import Store
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+async def test_add_get_list_remove(store: Store) -> None:
+    feed = await store.feeds.add("https://example.com/feed.xml", now=NOW, title="Example", added_by="U1")
+    assert feed.id > 0 and feed.title == "Example" and feed.added_by == "U1"
+    assert feed.next_check_at == NOW and feed.enabled and not feed.first_poll_done
+    other = await store.feeds.add("https://example.org/atom", now=NOW, allow_private=True, backfill=True)
+    assert other.allow_private and other.backfill
+    assert [f.url for f in await store.feeds.list()] == [feed.url, other.url]
+    assert await store.feeds.remove(feed.id)
+    assert not await store.feeds.remove(feed.id)
+    assert await store.feeds.get(feed.id) is None
+
+
+async def test_duplicate_url_is_a_clear_error_and_keeps_the_original(store: Store) -> None:
+    feed = await store.feeds.add("https://example.com/feed.xml", now=NOW, title="First")
+    with pytest.raises(InputError, match=r"already exists: https://example.com/feed.xml \(id \d+\)"):
+        await store.feeds.add("https://example.com/feed.xml", now=NOW, title="Second")
+    kept = await store.feeds.get(feed.id)
+    assert kept is not None and kept.title == "First"
+
+
+async def test_due_respects_schedule_and_disabled(store: Store) -> None:
+    a = await store.feeds.add("https://a.example/feed", now=NOW)
+    b = await store.feeds.add("https://b.example/feed", now=NOW)
+    await store.feeds.mark_checking(a.id, now=NOW, next_check_at=NOW + timedelta(minutes=15))
+    assert [f.id for f in await store.feeds.due(NOW)] == [b.id]
+    assert [f.id for f in await store.feeds.due(NOW + timedelta(minutes=15))] == [b.id, a.id]
+    await store.feeds.disable(b.id, "gone")
+    assert [f.id for f in await store.feeds.due(NOW + timedelta(hours=1))] == [a.id]
+    assert len(await store.feeds.due(NOW + timedelta(hours=1), limit=0)) == 0
+
+
+async def test_success_then_failures_disable_after_n_and_keep_reason(store: Store) -> None:
+    feed = await store.feeds.add("https://a.example/feed", now=NOW)
+    later = NOW + timedelta(minutes=15)
+    await store.feeds.record_success(
+        feed.id,
+        now=NOW,
+        next_check_at=later,
+        etag='"v1"',
+        last_modified="Fri, 20 Nov 2026 11:00:00 GMT",
+        title="Feed A",
+        new_items=3,
+        update_interval_s=3600.0,
+    )
+    ok = await store.feeds.get(feed.id)
+    assert ok is not None
+    assert (ok.etag, ok.title, ok.first_poll_done, ok.last_new_item_at) == ('"v1"', "Feed A", True, NOW)
+    assert ok.update_interval_s == 3600.0
+    for i in range(1, 3):
+        failed = await store.feeds.record_failure(
+            feed.id, error=f"HTTP 500 #{i}", now=NOW, next_check_at=later, max_errors=3
+        )
+        assert failed.error_count == i and failed.enabled
+    failed = await store.feeds.record_failure(
+        feed.id, error="HTTP 500 #3", now=NOW, next_check_at=later, max_errors=3
+    )
+    assert not failed.enabled
+    assert failed.disabled_reason is not None and "3 consecutive failures" in failed.disabled_reason
+    assert "HTTP 500 #3" in failed.disabled_reason
+    # The etag from the last success is still there for the next conditional GET.
+    assert failed.etag == '"v1"'
+    assert await store.feeds.enable(feed.id, now=later)
+    back = await store.feeds.get(feed.id)
+    assert back is not None and back.enabled and back.error_count == 0 and back.next_check_at == later
+
+
+async def test_permanent_failure_disables_at_once(store: Store) -> None:
+    feed = await store.feeds.add("https://a.example/feed", now=NOW)
+    failed = await store.feeds.record_failure(
+        feed.id, error="HTTP 410 Gone", now=NOW, next_check_at=NOW, max_errors=10, permanent=True
+    )
+    assert failed.disabled_reason == "permanent error: HTTP 410 Gone"
+
+
+async def test_not_modified_resets_errors(store: Store) -> None:
+    feed = await store.feeds.add("https://a.example/feed", now=NOW)
+    await store.feeds.record_failure(feed.id, error="timeout", now=NOW, next_check_at=NOW, max_errors=5)
+    await store.feeds.record_not_modified(feed.id, now=NOW, next_check_at=NOW + timedelta(hours=1))
+    after = await store.feeds.get(feed.id)
+    assert after is not None and after.error_count == 0 and after.last_error is None
+    assert after.next_check_at == NOW + timedelta(hours=1)
+
+
+async def test_state_survives_reopening_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    first = await Store.open(path)
+    feed = await first.feeds.add("https://a.example/feed", now=NOW)
+    await first.feeds.record_success(
+        feed.id,
+        now=NOW,
+        next_check_at=NOW + timedelta(minutes=20),
+        etag='W/"abc"',
+        last_modified="Fri, 20 Nov 2026 11:00:00 GMT",
+        title="A",
+    )
+    await first.feeds.record_failure(
+        feed.id, error="HTTP 503", now=NOW, next_check_at=NOW + timedelta(minutes=40), max_errors=5
+    )
+    await first.close()
+    second = await Store.open(path)
+    try:
+        again = await second.feeds.get(feed.id)
+        assert again is not None
+        assert again.etag == 'W/"abc"' and again.last_modified == "Fri, 20 Nov 2026 11:00:00 GMT"
+        assert again.error_count == 1 and again.last_error == "HTTP 503"
+        assert again.next_check_at == NOW + timedelta(minutes=40) and again.first_poll_done
+    finally:
+        await second.close()
+
+
+async def test_ensure_keeps_polling_state(store: Store) -> None:
+    feed = await store.feeds.ensure("https://a.example/feed", now=NOW, title="A")
+    await store.feeds.record_success(feed.id, now=NOW, next_check_at=NOW + timedelta(hours=1), etag="e1")
+    again = await store.feeds.ensure("https://a.example/feed", now=NOW, allow_private=True)
+    assert again.id == feed.id and again.etag == "e1" and again.allow_private and again.title == "A"
+    assert await store.feeds.counts() == {"ok": 1, "failing": 0, "disabled": 0}
