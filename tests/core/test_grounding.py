@@ -60,7 +60,7 @@ def test_an_invented_figure_or_name_drops_the_takeaway() -> None:
 def test_unsupported_takeaway_without_figures_is_dropped() -> None:
     index = source_index([SOURCE], SENTENCES)
     bad = card(
-        key_takeaways=(*card().key_takeaways, "Residents strongly oppose the noisy cooling towers nearby.")
+        key_takeaways=(*card().key_takeaways, "the noisy cooling towers upset many neighbours nearby.")
     )
     result = ground_card(bad, index, guidance="Guidance.")
     assert result.card is not None and len(result.card.key_takeaways) == 3
