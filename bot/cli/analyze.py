@@ -8,13 +8,15 @@ source), or `-` for JSON Lines on stdin. All articles of one call are clustered 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 from bot.cli import add_config_option
-from bot.config import load_settings
+from bot.config import LLMSettings, load_settings
 from bot.core.analyze import analyze
 from bot.core.taxonomy import load_vocabulary
 from bot.inputs import load_inputs
@@ -45,11 +47,32 @@ def run(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     results = analyze(loaded.articles, vocab=vocab, window=timedelta(hours=window_hours))
+    if settings.summarizer.backend == "llm":
+        results = asyncio.run(with_llm_cards(results, settings.llm))
     if args.json:
         write_json(results, sys.stdout)
     else:
         write_cards(results, sys.stdout)
     return 1 if loaded.errors else 0
+
+
+async def with_llm_cards(results: list[AnalyzedArticle], settings: LLMSettings) -> list[AnalyzedArticle]:
+    """Ask the configured model for one card per relevant story; keep the extractive card on failure."""
+    from bot.llm import LLMSummarizer
+
+    stories: dict[str, list[AnalyzedArticle]] = {}
+    for item in results:
+        if item.triage.relevant:
+            stories.setdefault(item.story_id, []).append(item)
+    async with LLMSummarizer(settings) as llm:
+        outcomes = await asyncio.gather(
+            *(
+                llm.card_for([(i.article, i.triage) for i in group], group[0].card)
+                for group in stories.values()
+            )
+        )
+    cards = {story_id: outcome.card for story_id, outcome in zip(stories, outcomes, strict=True)}
+    return [dataclasses.replace(i, card=cards[i.story_id]) if i.story_id in cards else i for i in results]
 
 
 def to_json(item: AnalyzedArticle) -> dict[str, Any]:
