@@ -17,6 +17,10 @@ from bot.errors import InfrawireError
 # Modules that add sub-commands, in help order.
 COMMAND_MODULES = (
     "bot.cli.analyze",
+    "bot.cli.run",
+    "bot.cli.poll",
+    "bot.cli.feeds",
+    "bot.cli.db",
 )
 
 

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from bot.config import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "config.example.toml"
+
+
+def _missing(model: type[BaseModel], data: Any, prefix: str) -> list[str]:
+    """Every option of `model` (recursively) that the example does not set."""
+    missing: list[str] = []
+    for name, info in model.model_fields.items():
+        key = f"{prefix}{name}"
+        if not isinstance(data, dict) or name not in data:
+            missing.append(key)
+            continue
+        value = data[name]
+        annotation = info.annotation
+        inner = getattr(annotation, "__args__", (None,))[0] if isinstance(value, list) else annotation
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            items = value if isinstance(value, list) else [value]
+            if not items:
+                missing.append(f"{key}[]")
+            for item in items[:1]:
+                missing.extend(_missing(inner, item, f"{key}."))
+    return missing
+
+
+def test_config_example_loads_and_sets_every_option() -> None:
+    settings = load_settings(EXAMPLE)
+    assert len(settings.feeds) >= 12
+    assert all(f.url.startswith("https://") and not f.allow_private for f in settings.feeds)
+    raw = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    assert _missing(Settings, raw, "") == []
+
+
+def test_config_example_comments_every_option() -> None:
+    for number, line in enumerate(EXAMPLE.read_text(encoding="utf-8").splitlines(), 1):
+        stripped = line.strip()
+        if "=" in stripped and not stripped.startswith("#"):
+            key = stripped.split("=", 1)[0].strip()
+            if key in ("url", "title"):  # the feed list itself is described once above it
+                continue
+            assert " # " in line, f"config.example.toml:{number}: {key} has no comment"
