@@ -1,0 +1,199 @@
+"""Wires the running bot from Settings: store, fetcher, pipeline, adapters, dispatcher, scheduler.
+
+Platform adapters hook in through `ADAPTER_FACTORIES`: a platform package exposes
+`create_adapter(app: App) -> Adapter` and is started only when its section is enabled in the config
+and its token is in the environment. The console adapter is used when no platform is configured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import signal
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.config import Settings, secret
+from bot.errors import ConfigError
+from bot.log import get_logger
+from bot.pipeline import CardWriter, Pipeline
+from bot.store import Store
+
+log = get_logger(__name__)
+
+# platform -> (module exposing create_adapter(app), the environment variable its token lives in)
+ADAPTER_FACTORIES: dict[str, tuple[str, str]] = {
+    "slack": ("adapters.slack", "SLACK_BOT_TOKEN"),
+    "discord": ("adapters.discord", "DISCORD_TOKEN"),
+}
+
+
+def make_fetcher(settings: Settings) -> Any:
+    from bot.ingest.fetch import Fetcher
+
+    return Fetcher(settings.poll)
+
+
+async def close_fetcher(fetcher: Any) -> None:
+    close = getattr(fetcher, "close", None)
+    if close is not None:
+        result = close()
+        if asyncio.iscoroutine(result):
+            await result
+
+
+def make_console_adapter() -> Any | None:
+    try:
+        console = importlib.import_module("adapters.console")
+    except ModuleNotFoundError as exc:
+        if exc.name != "adapters.console":
+            raise
+        return None
+    return console.ConsoleAdapter()
+
+
+@dataclass
+class App:
+    settings: Settings
+    store: Store
+    fetcher: Any
+    pipeline: Pipeline
+    adapters: dict[str, Any] = field(default_factory=dict)
+    dispatcher: Any = None
+    inflight: set[asyncio.Task[Any]] = field(default_factory=set)
+    _llm: Any = None
+
+    @classmethod
+    async def create(
+        cls,
+        settings: Settings,
+        *,
+        now: datetime,
+        fetcher: Any = None,
+        adapters: Mapping[str, Any] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> App:
+        store = await Store.open(settings.store.path)
+        try:
+            from bot.core.taxonomy import load_vocabulary
+
+            await sync_config_feeds(store, settings, now=now)
+            vocab = load_vocabulary(settings.core.vocabulary)
+            fetcher = fetcher if fetcher is not None else make_fetcher(settings)
+            card_writer, llm = await _card_writer(settings)
+            pipeline = Pipeline(store, settings, vocab, fetcher, card_writer=card_writer)
+            app = cls(settings=settings, store=store, fetcher=fetcher, pipeline=pipeline, _llm=llm)
+            app.adapters = dict(adapters) if adapters is not None else app._platform_adapters(env)
+            app.dispatcher = app._make_dispatcher()
+            await pipeline.restore(now)
+        except BaseException:
+            await store.close()
+            raise
+        return app
+
+    def _platform_adapters(self, env: Mapping[str, str] | None) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for platform, (module_name, token_env) in ADAPTER_FACTORIES.items():
+            section = getattr(self.settings, platform)
+            if not section.enabled:
+                continue
+            if secret(token_env, env) is None:
+                raise ConfigError(f"{platform}.enabled is true but {token_env} is not set in the environment")
+            module = importlib.import_module(module_name)
+            found[platform] = module.create_adapter(self)
+        console = make_console_adapter()
+        if console is not None:
+            found.setdefault("console", console)
+        return found
+
+    def _make_dispatcher(self) -> Any:
+        try:
+            dispatch = importlib.import_module("bot.dispatch")
+        except ModuleNotFoundError as exc:
+            if exc.name != "bot.dispatch":
+                raise
+            return None
+        return dispatch.Dispatcher(self.store, self.adapters, self.settings.dispatch)
+
+    @contextlib.asynccontextmanager
+    async def job(self) -> AsyncIterator[None]:
+        """Mark the current task as in-flight work that shutdown waits for."""
+        task = asyncio.current_task()
+        if task is not None:
+            self.inflight.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self.inflight.discard(task)
+
+    async def start_adapters(self) -> None:
+        for adapter in self.adapters.values():
+            await adapter.start()
+
+    async def close(self) -> None:
+        """Wait for in-flight jobs, then stop adapters and release the fetcher and the store."""
+        current = asyncio.current_task()
+        pending = [t for t in self.inflight if t is not current]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        for adapter in self.adapters.values():
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+        if self._llm is not None:
+            await self._llm.__aexit__(None, None, None)
+        await close_fetcher(self.fetcher)
+        await self.store.close()
+
+
+async def _card_writer(settings: Settings) -> tuple[CardWriter | None, Any]:
+    if settings.summarizer.backend != "llm":
+        return None, None
+    from bot.llm import LLMSummarizer
+
+    llm = LLMSummarizer(settings.llm)
+    await llm.__aenter__()
+
+    async def write(items: Any, card: Any) -> Any:
+        outcome = await llm.card_for(list(items), card)
+        return outcome.card
+
+    return write, llm
+
+
+async def sync_config_feeds(store: Store, settings: Settings, *, now: datetime) -> None:
+    """Make sure every feed of the config file is in the database (state of known ones is kept)."""
+    for feed in settings.feeds:
+        await store.feeds.ensure(
+            feed.url, now=now, title=feed.title, allow_private=feed.allow_private, backfill=feed.backfill
+        )
+
+
+async def run_forever(app: App, *, poll_tick_s: float | None = None) -> None:
+    """Run the scheduler until SIGINT/SIGTERM; then finish in-flight work and return."""
+    from bot.scheduler import POLL_TICK_S, build_scheduler, unregister_app
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    app_id = f"app-{id(app)}"
+    scheduler = build_scheduler(app_id, app, poll_tick_s=poll_tick_s or POLL_TICK_S)
+    try:
+        await app.start_adapters()
+        scheduler.start()
+        log.info("app.running", feeds=len(await app.store.feeds.list()), adapters=",".join(app.adapters))
+        print("infrawire: running; Ctrl-C to stop", flush=True)
+        await stop.wait()
+        log.info("app.stopping")
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        await app.close()
+        unregister_app(app_id)
+        log.info("app.stopped")

@@ -1,0 +1,232 @@
+"""`infrawire demo`: the whole pipeline on bundled sample feeds, offline, on a fresh database.
+
+The sample feeds are served by a loopback aiohttp server and polled through the real fetch and parse
+path, then the core, the store, the console adapter's cards (one per story, most important first)
+and a weekly recap. `now` is fixed just after the sample feeds' dates so the recap covers them.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+from bot.config import Settings, parse_settings
+from bot.messages import CardMessage, ChannelRef, DigestItem, DigestMessage, DigestSection
+from bot.models import Story
+
+# Just after the sample feeds' dates (they fall in the week before 2026-11-20).
+DEMO_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+_CONTENT_TYPES = {
+    ".xml": "application/rss+xml",
+    ".rss": "application/rss+xml",
+    ".atom": "application/atom+xml",
+    ".json": "application/feed+json",
+}
+
+
+@dataclass
+class DemoResult:
+    feeds: int = 0
+    articles: int = 0
+    relevant: int = 0
+    stories: list[Story] = field(default_factory=list)  # in the order their cards were printed
+    errors: list[str] = field(default_factory=list)
+
+
+def demo_feed_files(folder: Path | None = None) -> list[Path]:
+    """The bundled sample feeds (bot/data/demo/), sorted by name."""
+    if folder is None:
+        shipped = Path(str(resources.files("bot") / "data" / "demo"))
+        folder = shipped if shipped.is_dir() else Path(str(resources.files("bot") / "demo_placeholder"))
+    return sorted(p for p in folder.iterdir() if p.suffix in _CONTENT_TYPES)
+
+
+async def serve_feeds(files: Sequence[Path]) -> tuple[web.AppRunner, str]:
+    """Serve the files on 127.0.0.1 (a free port) with ETag support; returns (runner, base URL)."""
+    by_name = {p.name: p for p in files}
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        path = by_name.get(request.match_info["name"])
+        if path is None:
+            raise web.HTTPNotFound()
+        body = path.read_bytes()
+        etag = f'"{hash(body) & 0xFFFFFFFF:x}"'
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        return web.Response(
+            body=body, headers={"ETag": etag, "Content-Type": _CONTENT_TYPES[path.suffix] + "; charset=utf-8"}
+        )
+
+    app = web.Application()
+    app.router.add_get("/feeds/{name}", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    return runner, f"http://127.0.0.1:{port}/feeds/"
+
+
+def demo_settings(db_path: Path) -> Settings:
+    return parse_settings({"store": {"path": str(db_path)}}, source="demo")
+
+
+async def run_demo(
+    console: Console,
+    *,
+    now: datetime = DEMO_NOW,
+    feed_folder: Path | None = None,
+    workdir: Path | None = None,
+) -> DemoResult:
+    from bot.app import App
+
+    files = demo_feed_files(feed_folder)
+    result = DemoResult(feeds=len(files))
+    runner, base = await serve_feeds(files)
+    with tempfile.TemporaryDirectory(prefix="infrawire-demo-") as tmp:
+        folder = workdir or Path(tmp)
+        settings = demo_settings(folder / "demo.db")
+        app = await App.create(settings, now=now, adapters={})
+        try:
+            for path in files:
+                # Sample feeds live on loopback, like a config feed that opts out of the SSRF guard;
+                # backfill because their items are days old at the demo's `now`.
+                await app.store.feeds.add(
+                    base + path.name, now=now, title=None, allow_private=True, backfill=True, added_by="demo"
+                )
+            with Progress(
+                SpinnerColumn(),
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=console,
+                transient=True,
+            ) as progress:
+                task = progress.add_task("polling sample feeds", total=len(files))
+                app.pipeline.on_feed_done = lambda outcome: progress.advance(task)
+                report = await app.pipeline.poll_due(now)
+                progress.update(task, description="building stories and cards")
+            result.articles = report.new_articles
+            result.relevant = report.relevant
+            result.errors = [f"{f.url}: {f.error}" for f in report.feeds if f.error]
+            stories = await app.store.stories.window(now - timedelta(days=7), now + timedelta(seconds=1))
+            result.stories = stories
+            console.rule(
+                f"[bold]{len(stories)} stories from {result.articles} items "
+                f"({result.relevant} relevant) in {result.feeds} feeds"
+            )
+            await print_cards(console, stories)
+            console.rule("[bold]Weekly recap")
+            await print_recap(console, stories, now=now)
+            for error in result.errors:
+                console.print(f"[red]feed error:[/red] {error}")
+        finally:
+            await app.close()
+            await runner.cleanup()
+    return result
+
+
+def card_message(story: Story) -> CardMessage:
+    assert story.card is not None
+    return CardMessage(
+        story_id=story.id,
+        card=story.card,
+        importance=story.importance,
+        topics=story.topics,
+        why_posted=story.explanation,
+        published=story.first_seen,
+    )
+
+
+async def print_cards(console: Console, stories: Sequence[Story]) -> None:
+    """One card per story through the console adapter (most important first, as given)."""
+    adapter = _console_adapter(console)
+    channel = ChannelRef(platform="console", channel="demo")
+    for story in stories:
+        if story.card is None:
+            continue
+        if adapter is not None:
+            await adapter.send(channel, card_message(story))
+        else:
+            _print_card(console, story)
+
+
+async def print_recap(console: Console, stories: Sequence[Story], *, now: datetime) -> None:
+    digest = _build_recap(stories, now=now)
+    adapter = _console_adapter(console)
+    if adapter is not None:
+        await adapter.send(ChannelRef(platform="console", channel="demo"), digest)
+        return
+    console.print(f"[bold]{digest.title}[/bold]")
+    for section in digest.sections:
+        console.print(f"\n[bold cyan]{section.topic}[/bold cyan]")
+        for item in section.items:
+            console.print(f"  [{item.importance}] {item.title}: {item.line}")
+    if not digest.sections:
+        console.print(digest.empty_note)
+
+
+def _build_recap(stories: Sequence[Story], *, now: datetime) -> DigestMessage:
+    try:
+        from bot.recap import build_recap
+    except ModuleNotFoundError as exc:
+        if exc.name != "bot.recap":
+            raise
+    else:
+        return build_recap(stories, period="week", topic=None, now=now)
+    # Until the recap module is installed: top stories grouped by their first topic.
+    sections: dict[str, list[DigestItem]] = {}
+    for story in stories:
+        topic = story.topics[0] if story.topics else "other"
+        line = story.card.what_changed if story.card else story.title
+        sections.setdefault(topic, []).append(
+            DigestItem(story.id, story.title, line, story.importance, story.sources)
+        )
+    return DigestMessage(
+        title=f"Top AI-infrastructure stories, week to {now:%d %b %Y}",
+        period="week",
+        sections=tuple(DigestSection(t, tuple(items)) for t, items in sections.items()),
+        empty_note="Nothing this week.",
+    )
+
+
+def _console_adapter(console: Console) -> Any | None:
+    try:
+        from adapters.console import ConsoleAdapter
+    except ModuleNotFoundError as exc:
+        if exc.name != "adapters.console":
+            raise
+        return None
+    try:
+        return ConsoleAdapter(console=console)
+    except TypeError:
+        return ConsoleAdapter()
+
+
+def _print_card(console: Console, story: Story) -> None:
+    """Fallback card rendering until the console adapter is installed."""
+    card = story.card
+    assert card is not None
+    lines = [
+        f"[bold]What changed:[/bold] {card.what_changed}",
+        f"[bold]Why it matters:[/bold] {card.why_it_matters}",
+        f"[bold]Who should care:[/bold] {', '.join(card.who_should_care)}",
+        f"[bold]What to do next:[/bold] {card.what_to_do_next}",
+    ]
+    lines += [f"  • {t}" for t in card.key_takeaways]
+    if card.timeline:
+        lines.append("[bold]Timeline:[/bold] " + "; ".join(f"{t.date} {t.event}" for t in card.timeline))
+    lines.append("[dim]Sources: " + ", ".join(s.name for s in card.sources) + "[/dim]")
+    lines.append(f"[dim]Why posted: {story.explanation}[/dim]")
+    topics = ", ".join(story.topics)
+    console.print(Panel("\n".join(lines), title=f"[{story.importance}] {card.title}", subtitle=topics))

@@ -1,0 +1,410 @@
+"""From due feeds to stored stories: fetch, parse, dedup, triage, cluster, summarize, save, route.
+
+Fetching runs concurrently (the Fetcher enforces the per-host and global limits); everything after
+the fetch runs in one sequence, oldest item first, so clustering is deterministic and the first
+report of an event founds its story.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.config import Settings
+from bot.errors import FeedError
+from bot.log import get_logger
+from bot.models import TOPICS, Article, Card, Story, Triage
+from bot.store import Store
+from bot.store.articles import StoredArticle
+from bot.store.feeds import Feed
+
+if TYPE_CHECKING:
+    from bot.core.taxonomy import Vocabulary
+
+log = get_logger(__name__)
+
+# Entity types that can name what a story is "about" (quantities cannot).
+_MAIN_ENTITY_TYPES = ("organization", "regulator", "product", "place", "person")
+
+# An optional card rewriter (the LLM backend): items and the extractive card in, a card out.
+CardWriter = Callable[[Sequence[tuple[Article, Triage]], Card], Awaitable[Card]]
+
+
+@dataclass(slots=True)
+class FeedOutcome:
+    feed_id: int
+    url: str
+    status: str  # "new" | "unchanged" | "not_modified" | "error" | "disabled"
+    items: int = 0  # entries in the feed document
+    new_articles: int = 0
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class PollReport:
+    feeds: list[FeedOutcome] = field(default_factory=list)
+    new_articles: int = 0
+    relevant: int = 0
+    stories_created: list[str] = field(default_factory=list)
+    stories_updated: list[str] = field(default_factory=list)
+    deliveries: int = 0
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.feeds if f.status in ("error", "disabled"))
+
+
+@dataclass(slots=True)
+class _Fetched:
+    """What the concurrent phase hands the sequential one for one feed."""
+
+    feed: Feed
+    not_modified: bool = False
+    articles: list[Article] = field(default_factory=list)
+    title: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    next_check_at: datetime | None = None
+    update_interval_s: float | None = None
+    error: FeedError | None = None
+
+
+@dataclass(slots=True)
+class _New:
+    article: Article
+    alertable: bool
+
+
+class Pipeline:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        vocab: Vocabulary,
+        fetcher: Any,
+        *,
+        card_writer: CardWriter | None = None,
+        rng: random.Random | None = None,
+    ):
+        self.store = store
+        self.settings = settings
+        self.vocab = vocab
+        self.fetcher = fetcher
+        self.card_writer = card_writer
+        from bot.core.stories import StoryIndex
+
+        self.window = timedelta(hours=settings.core.story_window_hours)
+        self.index = StoryIndex(window=self.window)
+        self._rng = rng or random.Random()
+        self._restored = False
+        self._lock = asyncio.Lock()  # one poll at a time: the story index is shared state
+        # Called with the report after each poll (the demo's progress display uses it).
+        self.on_feed_done: Callable[[FeedOutcome], None] | None = None
+
+    async def restore(self, now: datetime) -> int:
+        """Reload recent stories' clustering state so restarts keep joining reports to stories."""
+        count = await self.store.stories.restore_index(self.index, since=now - self.window)
+        self._restored = True
+        log.info("pipeline.restored", stories=count)
+        return count
+
+    async def poll_due(self, now: datetime, *, limit: int = 1000) -> PollReport:
+        async with self._lock:
+            if not self._restored:
+                await self.restore(now)
+            self.index.expire(now - self.window)
+            feeds = await self.store.feeds.due(now, limit=limit)
+            report = PollReport()
+            if not feeds:
+                return report
+            # Reschedule before fetching, so a crash or a failure still moves each feed on.
+            for feed in feeds:
+                await self.store.feeds.mark_checking(
+                    feed.id, now=now, next_check_at=self._failure_next(feed, now, None)
+                )
+            fetched = await asyncio.gather(*(self._fetch(feed, now) for feed in feeds))
+            new_items: list[_New] = []
+            for result in fetched:
+                outcome, fresh = await self._record_feed(result, now)
+                report.feeds.append(outcome)
+                new_items.extend(fresh)
+                if self.on_feed_done is not None:
+                    self.on_feed_done(outcome)
+            # Oldest first across all feeds: the earliest report founds the story.
+            new_items.sort(key=lambda n: (n.article.published or now, n.article.id))
+            for item in new_items:
+                await self._process(item, now, report)
+            report.deliveries = await self._route(now)
+            log.info(
+                "poll.done",
+                feeds=len(feeds),
+                new=report.new_articles,
+                relevant=report.relevant,
+                created=len(report.stories_created),
+                updated=len(report.stories_updated),
+                errors=report.errors,
+                deliveries=report.deliveries,
+            )
+            return report
+
+    # -- fetch phase (concurrent) -------------------------------------------------------------
+
+    async def _fetch(self, feed: Feed, now: datetime) -> _Fetched:
+        flog = log.bind(feed=feed.url, feed_id=feed.id)
+        try:
+            return await self._fetch_parse(feed, now)
+        except FeedError as exc:
+            flog.warning("feed.failed", error=str(exc), permanent=exc.permanent)
+            return _Fetched(feed=feed, error=exc)
+        except Exception as exc:  # a bug in one feed's handling must not stop the others
+            flog.error("feed.crashed", error=f"{type(exc).__name__}: {exc}")
+            return _Fetched(feed=feed, error=FeedError(f"internal error: {type(exc).__name__}: {exc}"))
+
+    async def _fetch_parse(self, feed: Feed, now: datetime) -> _Fetched:
+        """Conditional GET, then parse off the event loop and normalise the entries."""
+        from bot.ingest.parse import parse_feed, to_article
+        from bot.ingest.schedule import next_check
+
+        result = await self.fetcher.fetch(
+            feed.url, etag=feed.etag, last_modified=feed.last_modified, allow_private=feed.allow_private
+        )
+        if result.not_modified:
+            return _Fetched(
+                feed=feed,
+                not_modified=True,
+                next_check_at=next_check(feed, result, now=now, settings=self.settings.poll, rng=self._rng),
+            )
+        parsed = await asyncio.to_thread(parse_feed, result.body, url=result.url)
+        source = feed.title or parsed.title or None
+        articles = [
+            a
+            for a in (
+                to_article(e, feed_id=feed.id, source=source, feed_url=feed.url) for e in parsed.entries
+            )
+            if a
+        ]
+        return _Fetched(
+            feed=feed,
+            articles=articles,
+            title=parsed.title,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            next_check_at=next_check(
+                feed, result, now=now, settings=self.settings.poll, rng=self._rng, parsed=parsed
+            ),
+            update_interval_s=_update_interval(articles),
+        )
+
+    def _failure_next(self, feed: Feed, now: datetime, error: FeedError | None) -> datetime:
+        """Exponential backoff from the base interval, or the server's Retry-After, clamped."""
+        poll = self.settings.poll
+        delay = float(poll.interval_s) * (2 ** min(feed.error_count + (1 if error else 0), 10))
+        if error is None:
+            delay = float(poll.interval_s)
+        if error is not None and error.retry_after:
+            delay = max(delay, error.retry_after)
+        delay = min(max(delay, poll.min_interval_s), poll.max_interval_s)
+        delay *= 1 + self._rng.uniform(-poll.jitter, poll.jitter)
+        return now + timedelta(seconds=delay)
+
+    # -- sequential phase ----------------------------------------------------------------------
+
+    async def _record_feed(self, result: _Fetched, now: datetime) -> tuple[FeedOutcome, list[_New]]:
+        feed = result.feed
+        flog = log.bind(feed=feed.url, feed_id=feed.id)
+        if result.error is not None:
+            updated = await self.store.feeds.record_failure(
+                feed.id,
+                error=str(result.error),
+                now=now,
+                next_check_at=self._failure_next(feed, now, result.error),
+                max_errors=self.settings.poll.max_consecutive_errors,
+                permanent=result.error.permanent and feed.added_by != "config",
+            )
+            if not updated.enabled:
+                flog.warning("feed.disabled", reason=updated.disabled_reason)
+                return FeedOutcome(feed.id, feed.url, "disabled", error=updated.disabled_reason), []
+            return FeedOutcome(feed.id, feed.url, "error", error=str(result.error)), []
+        next_check = result.next_check_at or self._failure_next(feed, now, None)
+        if result.not_modified:
+            await self.store.feeds.record_not_modified(feed.id, now=now, next_check_at=next_check)
+            flog.info("feed.not_modified")
+            return FeedOutcome(feed.id, feed.url, "not_modified"), []
+        fresh: list[Article] = []
+        for article in result.articles:
+            duplicate = await self.store.articles.find_duplicate(
+                feed_id=feed.id, guid=article.guid, url=article.url, content_hash=article.content_hash
+            )
+            if duplicate is None and not await self.store.articles.exists(article.id):
+                fresh.append(article)
+        alertable = self._alertable(feed, fresh, now)
+        items = [_New(a, a.id in alertable) for a in fresh]
+        await self.store.feeds.record_success(
+            feed.id,
+            now=now,
+            next_check_at=next_check,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            title=result.title,
+            new_items=len(fresh),
+            update_interval_s=result.update_interval_s,
+        )
+        flog.info("feed.fetched", items=len(result.articles), new=len(fresh), alertable=len(alertable))
+        status = "new" if fresh else "unchanged"
+        return FeedOutcome(
+            feed.id, feed.url, status, items=len(result.articles), new_articles=len(fresh)
+        ), items
+
+    def _alertable(self, feed: Feed, fresh: Sequence[Article], now: datetime) -> set[str]:
+        """Which new items may alert. A feed's first poll alerts only a few recent ones."""
+        if feed.first_poll_done or feed.backfill:
+            return {a.id for a in fresh}
+        poll = self.settings.poll
+        cutoff = now - timedelta(hours=poll.max_age_hours)
+        recent = [a for a in fresh if a.published is not None and a.published >= cutoff]
+        recent.sort(key=lambda a: a.published or now, reverse=True)
+        return {a.id for a in recent[: poll.first_poll_max_alerts]}
+
+    async def _process(self, item: _New, now: datetime, report: PollReport) -> None:
+        from bot.core.stories import features
+        from bot.core.triage import triage
+
+        article = item.article
+        # A copy of the same item from another feed in this same poll.
+        if await self.store.articles.find_duplicate(
+            feed_id=article.feed_id, guid=article.guid, url=article.url, content_hash=article.content_hash
+        ) or await self.store.articles.exists(article.id):
+            return
+        found = triage(article, self.vocab)
+        await self.store.articles.insert(article, fetched=now, triage=found, alertable=item.alertable)
+        report.new_articles += 1
+        if not found.relevant:
+            return
+        report.relevant += 1
+        when = min(article.published or now, now)
+        assignment = self.index.assign(article.id, features(article, found), when)
+        story_id = assignment.story_id
+        await self.store.articles.set_story(article.id, story_id)
+        stored = [s for s in await self.store.articles.by_story(story_id) if s.triage is not None]
+        story, main_entity = await self._build_story(story_id, stored, assignment.new_facts, now)
+        await self.store.stories.save(
+            story,
+            now=now,
+            signature=self.index.state(story_id),
+            main_entity=main_entity,
+            relevant=True,
+            article_count=len(stored),
+            outlet_count=len(story.sources),
+        )
+        await self._record_update(story_id, article, stored, assignment.new_facts, item.alertable, now)
+        if assignment.created:
+            report.stories_created.append(story_id)
+        elif story_id not in report.stories_created and story_id not in report.stories_updated:
+            report.stories_updated.append(story_id)
+
+    async def _build_story(
+        self, story_id: str, stored: Sequence[StoredArticle], new_facts: Sequence[str], now: datetime
+    ) -> tuple[Story, str | None]:
+        from bot.core.summarize import summarize
+        from bot.core.triage import story_importance
+
+        items: list[tuple[Article, Triage]] = [(s.article, s.triage) for s in stored if s.triage]
+        top_article, top_triage = items[0]
+        sources = []
+        for article, _ in items:
+            name = article.source or article.url or ""
+            if name and name not in sources:
+                sources.append(name)
+        times = [min(a.published or now, now) for a, _ in items]
+        first_seen, last_seen = min(times), max(times)
+        main_entity = next(
+            (e.name for _, t in items for e in t.entities if e.type in _MAIN_ENTITY_TYPES), None
+        )
+        history = (
+            await self.store.stories.history(main_entity, before=first_seen, exclude=story_id)
+            if main_entity
+            else []
+        )
+        novelty = 1.0 if len(items) == 1 else min(1.0, len(new_facts) / 3)
+        importance, evidence = story_importance(
+            max(t.importance for _, t in items), outlets=len(sources), novelty=novelty
+        )
+        card = summarize(items, history=history, vocab=self.vocab)
+        if self.card_writer is not None:
+            card = await self.card_writer(items, card)
+        topics = {topic for _, t in items for topic in t.topics}
+        entities: list[str] = []
+        for _, t in items:
+            for e in t.entities:
+                if e.type in _MAIN_ENTITY_TYPES and e.name not in entities:
+                    entities.append(e.name)
+        explanation = "; ".join(part for part in (top_triage.explanation, evidence) if part)
+        story = Story(
+            id=story_id,
+            title=card.title or top_article.title,
+            first_seen=first_seen,
+            last_seen=last_seen,
+            importance=importance,
+            topics=tuple(t for t in TOPICS if t in topics),
+            entities=tuple(entities),
+            article_ids=tuple(a.id for a, _ in items),
+            explanation=explanation,
+            card=card,
+        )
+        return replace(story, sources=tuple(card.sources)), main_entity
+
+    async def _record_update(
+        self,
+        story_id: str,
+        article: Article,
+        stored: Sequence[StoredArticle],
+        new_facts: Sequence[str],
+        alertable: bool,
+        now: datetime,
+    ) -> None:
+        """Note what this article adds, for routing: the story's first alertable report is
+        'created'; later ones from a new outlet are 'outlet'; new figures or names are 'facts'."""
+        if not alertable:
+            return
+        stories = self.store.stories
+        if not await stories.has_update(story_id, "created"):
+            await stories.add_update(story_id, article.id, "created", now=now)
+            return
+        source = article.source or ""
+        earlier = {s.article.source for s in stored if s.article.id != article.id}
+        if source and source not in earlier:
+            detail = source + (": " + ", ".join(new_facts) if new_facts else "")
+            await stories.add_update(story_id, article.id, "outlet", now=now, detail=detail)
+        elif new_facts:
+            await stories.add_update(story_id, article.id, "facts", now=now, detail=", ".join(new_facts))
+
+    async def _route(self, now: datetime) -> int:
+        """Turn unrouted story updates into deliveries, when the routing side is installed."""
+        try:
+            routing = importlib.import_module("bot.routing")
+        except ModuleNotFoundError as exc:
+            if exc.name != "bot.routing":
+                raise
+            return 0
+        route_pending = getattr(routing, "route_pending", None)
+        if route_pending is None:
+            return 0
+        return int(await route_pending(self.store, now=now))
+
+
+def _update_interval(articles: Sequence[Article]) -> float | None:
+    """The mean gap between the feed's recent items, in seconds (how often it really updates)."""
+    dates = sorted({a.published for a in articles if a.published is not None}, reverse=True)[:20]
+    if len(dates) < 2:
+        return None
+    return (dates[0] - dates[-1]).total_seconds() / (len(dates) - 1)
+
+
+def utcnow() -> datetime:
+    """The clock, read only at the edges (scheduler, CLI), never inside the core."""
+    return datetime.now(UTC)

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+pytest.importorskip("bot.core.stories", reason="the core is not installed yet")
+pytest.importorskip("bot.ingest.fetch", reason="ingest is not installed yet")
+
+FEED = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Slow outlet</title>
+<item><title>AWS adds 20,000 Nvidia H200 GPUs to its cloud capacity</title><link>https://slow.example/1</link>
+<guid>1</guid><description>AWS added 20,000 Nvidia H200 GPUs in a new data center region.</description></item>
+</channel></rss>"""
+INFRAWIRE = Path(sys.executable).parent / "infrawire"
+
+
+def feed_state(db: Path) -> tuple[str | None, int]:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT last_success_at, (SELECT COUNT(*) FROM articles) FROM feeds").fetchone()
+    return row[0], int(row[1])
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_run_finishes_the_in_flight_poll_on_a_signal_and_exits_cleanly(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    requested = asyncio.Event()
+    release = asyncio.Event()
+
+    async def handle(request: web.Request) -> web.Response:
+        requested.set()
+        await release.wait()  # the poll is in flight until the test lets it finish
+        return web.Response(body=FEED, content_type="application/rss+xml")
+
+    app = web.Application()
+    app.router.add_get("/feed", handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[store]\npath = "run.db"\n[[feeds]]\nurl = "{server.make_url("/feed")}"\nallow_private = true\n',
+        encoding="utf-8",
+    )
+    proc = await asyncio.create_subprocess_exec(
+        str(INFRAWIRE),
+        "run",
+        "--config",
+        str(config),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        await asyncio.wait_for(requested.wait(), timeout=60)
+        proc.send_signal(sig)
+        await asyncio.sleep(0.2)  # let the signal land while the fetch is still waiting
+        assert proc.returncode is None
+        release.set()
+        stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=60)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await server.close()
+    assert proc.returncode == 0, stderr.decode()
+    assert b"app.stopped" in stderr
+    assert b"running" in stdout
+    last_success, articles = feed_state(tmp_path / "run.db")
+    assert last_success is not None and articles == 1  # the in-flight poll completed and was stored

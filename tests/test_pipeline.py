@@ -1,0 +1,239 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from bot.app import close_fetcher, make_fetcher
+from bot.config import Settings, parse_settings
+from bot.pipeline import Pipeline
+from bot.store import Store
+
+pytest.importorskip("bot.core.stories", reason="the core is not installed yet")
+pytest.importorskip("bot.ingest.fetch", reason="ingest is not installed yet")
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+EXPORT_A = (
+    "US tightens export rules on Nvidia H20 AI chips to China",
+    "The Commerce Department's Bureau of Industry and Security said on Tuesday that exports of Nvidia H20 "
+    "accelerators and similar AI chips to China now need a license. Nvidia expects a $5.5 billion charge "
+    "from the export controls on its data center GPUs.",
+)
+EXPORT_B = (
+    "Commerce requires licenses for Nvidia H20 exports to China",
+    "Nvidia said the US Commerce Department now requires a license to export its H20 AI chips to China, "
+    "under new export controls from the Bureau of Industry and Security. The company expects a $5.5 billion "
+    "charge; AMD said its MI308 accelerators are covered too.",
+)
+CAMPUS = (
+    "Microsoft starts building a 1.2 GW AI data center campus in Texas",
+    "Microsoft began construction of a 1.2 GW data center campus in Abilene, Texas, designed to hold about "
+    "100,000 GPUs for AI training. A new 900 MW gas plant will power the site.",
+)
+BAKERY = ("Bakery wins pastry award", "A neighbourhood bakery won first prize for its croissants on Sunday.")
+
+
+@dataclass
+class Item:
+    guid: str
+    title: str
+    text: str
+    published: datetime
+    link: str
+
+
+def rss(title: str, items: list[Item]) -> bytes:
+    parts = [
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{escape(title)}</title>'
+    ]
+    for item in items:
+        parts.append(
+            f"<item><title>{escape(item.title)}</title><link>{escape(item.link)}</link>"
+            f"<guid>{escape(item.guid)}</guid><pubDate>{format_datetime(item.published)}</pubDate>"
+            f"<description>{escape(item.text)}</description></item>"
+        )
+    parts.append("</channel></rss>")
+    return "".join(parts).encode()
+
+
+@dataclass
+class FeedServer:
+    """Loopback feeds: path -> (status, body); honours If-None-Match; counts requests."""
+
+    bodies: dict[str, bytes] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
+    hits: dict[str, int] = field(default_factory=dict)
+    server: TestServer | None = None
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        self.hits[name] = self.hits.get(name, 0) + 1
+        status = self.statuses.get(name, 200)
+        if status != 200:
+            return web.Response(status=status, text="error")
+        body = self.bodies[name]
+        etag = f'"{abs(hash(body)):x}"'
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        return web.Response(body=body, headers={"ETag": etag, "Content-Type": "application/rss+xml"})
+
+    def url(self, name: str) -> str:
+        assert self.server is not None
+        return str(self.server.make_url(f"/{name}"))
+
+
+@pytest.fixture
+async def feeds() -> AsyncIterator[FeedServer]:
+    fs = FeedServer()
+    app = web.Application()
+    app.router.add_get("/{name}", fs.handle)
+    fs.server = TestServer(app, host="127.0.0.1")
+    await fs.server.start_server()
+    yield fs
+    await fs.server.close()
+
+
+def settings_for(tmp_path: Path, **poll: object) -> Settings:
+    return parse_settings({"store": {"path": str(tmp_path / "t.db")}, "poll": poll})
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> AsyncIterator[Callable[..., object]]:
+    opened: list[tuple[Store, object]] = []
+
+    async def make(**poll: object) -> tuple[Store, Pipeline]:
+        from bot.core.taxonomy import load_vocabulary
+
+        settings = settings_for(tmp_path, **poll)
+        store = await Store.open(settings.store.path)
+        fetcher = make_fetcher(settings)
+        opened.append((store, fetcher))
+        return store, Pipeline(store, settings, load_vocabulary(), fetcher)
+
+    yield make
+    for store, fetcher in opened:
+        await close_fetcher(fetcher)
+        await store.close()
+
+
+def item(n: int, pair: tuple[str, str], hours_ago: float, site: str = "a") -> Item:
+    return Item(
+        f"{site}-{n}", pair[0], pair[1], NOW - timedelta(hours=hours_ago), f"https://{site}.example/{n}"
+    )
+
+
+async def unrouted_kinds(store: Store) -> list[tuple[str, str]]:
+    return [(u.kind, u.article_id) for u in await store.stories.unrouted_updates()]
+
+
+async def test_first_poll_stores_everything_but_alerts_only_recent_few(env, feeds: FeedServer) -> None:
+    store, pipeline = await env(first_poll_max_alerts=1, max_age_hours=24)
+    feeds.bodies["a"] = rss(
+        "Outlet A",
+        [item(1, EXPORT_A, 2), item(2, CAMPUS, 5), item(3, BAKERY, 3), item(4, CAMPUS, 300, "old")],
+    )
+    feed = await store.feeds.add(feeds.url("a"), now=NOW, allow_private=True)
+    report = await pipeline.poll_due(NOW)
+    assert [f.status for f in report.feeds] == ["new"]
+    assert report.new_articles == 3  # the old campus copy has the same text as item 2: a duplicate
+    assert report.relevant == 2
+    stored = await store.articles.recent(NOW - timedelta(days=30))
+    alertable = {s.article.title for s in stored if s.alertable}
+    assert alertable == {EXPORT_A[0]}  # newest relevant... at most one, within max_age
+    # Only the alertable story is announced to routing.
+    updates = await store.stories.unrouted_updates()
+    assert [u.kind for u in updates] == ["created"]
+    after = await store.feeds.get(feed.id)
+    assert after is not None and after.first_poll_done and after.title == "Outlet A" and after.etag
+    assert after.next_check_at > NOW
+
+
+async def test_conditional_get_and_rewritten_guids_make_no_duplicates(env, feeds: FeedServer) -> None:
+    store, pipeline = await env()
+    feeds.bodies["a"] = rss("Outlet A", [item(1, EXPORT_A, 2), item(2, CAMPUS, 4)])
+    feed = await store.feeds.add(feeds.url("a"), now=NOW, allow_private=True, backfill=True)
+    await pipeline.poll_due(NOW)
+    later = NOW + timedelta(days=1)
+    report = await pipeline.poll_due(later)
+    assert [f.status for f in report.feeds] == ["not_modified"]
+    # The feed rewrites every GUID and timestamp (and adds tracking to a link): still nothing new.
+    rewritten = [
+        Item("x" + i.guid, i.title, i.text, i.published + timedelta(hours=7), i.link)
+        for i in (item(1, EXPORT_A, 2), item(2, CAMPUS, 4))
+    ]
+    feeds.bodies["a"] = rss("Outlet A", rewritten)
+    report = await pipeline.poll_due(later + timedelta(days=1))
+    assert [f.status for f in report.feeds] == ["unchanged"] and report.new_articles == 0
+    assert await store.articles.count() == 2
+    assert feeds.hits["a"] == 3
+    assert (await store.feeds.get(feed.id)) is not None
+
+
+async def test_two_outlets_one_story_and_an_outlet_update(env, feeds: FeedServer) -> None:
+    store, pipeline = await env()
+    feeds.bodies["a"] = rss("Outlet A", [item(1, EXPORT_A, 6)])
+    feeds.bodies["b"] = rss("Outlet B", [item(1, EXPORT_B, 3, site="b")])
+    for name in ("a", "b"):
+        await store.feeds.add(feeds.url(name), now=NOW, allow_private=True, backfill=True)
+    report = await pipeline.poll_due(NOW)
+    assert report.relevant == 2
+    assert len(report.stories_created) == 1 and report.stories_updated == []
+    story = await store.stories.get(report.stories_created[0])
+    assert story is not None and story.card is not None
+    assert {s.name for s in story.sources} >= {"Outlet A", "Outlet B"}
+    assert len(story.article_ids) == 2 and "export-controls" in story.topics
+    kinds = [u.kind for u in await store.stories.unrouted_updates()]
+    assert kinds[0] == "created" and kinds[1] == "outlet"
+
+
+async def test_restart_restores_the_story_index(env, feeds: FeedServer, tmp_path: Path) -> None:
+    store, pipeline = await env()
+    feeds.bodies["a"] = rss("Outlet A", [item(1, EXPORT_A, 6)])
+    await store.feeds.add(feeds.url("a"), now=NOW, allow_private=True, backfill=True)
+    first = await pipeline.poll_due(NOW)
+    # A new process: a fresh store connection and pipeline over the same file.
+    store2, pipeline2 = await env()
+    feeds.bodies["b"] = rss("Outlet B", [item(1, EXPORT_B, 1, site="b")])
+    await store2.feeds.add(feeds.url("b"), now=NOW, allow_private=True, backfill=True)
+    second = await pipeline2.poll_due(NOW + timedelta(minutes=1))
+    assert second.stories_created == [] and second.stories_updated == first.stories_created
+
+
+async def test_failures_back_off_then_disable_with_reason(env, feeds: FeedServer) -> None:
+    store, pipeline = await env(max_consecutive_errors=2, interval_s=600, max_interval_s=86400)
+    feeds.statuses["down"] = 500
+    feed = await store.feeds.add(feeds.url("down"), now=NOW, allow_private=True)
+    report = await pipeline.poll_due(NOW)
+    assert [f.status for f in report.feeds] == ["error"]
+    failed = await store.feeds.get(feed.id)
+    assert failed is not None and failed.error_count == 1 and failed.enabled
+    assert failed.next_check_at >= NOW + timedelta(seconds=600)  # backed off, not due again at once
+    assert await pipeline.poll_due(NOW + timedelta(seconds=1)) == type(report)()  # nothing due
+    report = await pipeline.poll_due(failed.next_check_at)
+    assert [f.status for f in report.feeds] == ["disabled"]
+    gone = await store.feeds.get(feed.id)
+    assert gone is not None and not gone.enabled and gone.disabled_reason is not None
+    assert "2 consecutive failures" in gone.disabled_reason and "500" in gone.disabled_reason
+    assert await store.feeds.due(NOW + timedelta(days=30)) == []
+
+
+async def test_one_broken_feed_does_not_stop_the_others(env, feeds: FeedServer) -> None:
+    store, pipeline = await env()
+    feeds.statuses["down"] = 404
+    feeds.bodies["a"] = rss("Outlet A", [item(1, CAMPUS, 1)])
+    feeds.bodies["junk"] = b"<html><body>not a feed</body></html>"
+    for name in ("down", "a", "junk"):
+        await store.feeds.add(feeds.url(name), now=NOW, allow_private=True, backfill=True)
+    report = await pipeline.poll_due(NOW)
+    statuses = {f.url.rsplit("/", 1)[1]: f.status for f in report.feeds}
+    assert statuses["a"] == "new" and statuses["down"] in ("error", "disabled")
+    assert statuses["junk"] in ("error", "disabled", "unchanged")
+    assert report.relevant == 1
