@@ -134,12 +134,15 @@ class App:
         for adapter in self.adapters.values():
             await adapter.start()
 
+    async def drain(self) -> None:
+        """Wait until every in-flight job (a poll, a dispatch pass) has finished."""
+        current = asyncio.current_task()
+        while pending := [t for t in self.inflight if t is not current and not t.done()]:
+            await asyncio.wait(pending)
+
     async def close(self) -> None:
         """Wait for in-flight jobs, then stop adapters and release the fetcher and the store."""
-        current = asyncio.current_task()
-        pending = [t for t in self.inflight if t is not current]
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+        await self.drain()
         for adapter in self.adapters.values():
             with contextlib.suppress(Exception):
                 await adapter.stop()
@@ -191,6 +194,10 @@ async def run_forever(app: App, *, poll_tick_s: float | None = None) -> None:
         log.info("app.stopping")
     finally:
         if scheduler.running:
+            # Pause first: no new job starts, while the ones in flight run to completion (shutting
+            # the scheduler down would cancel them).
+            scheduler.pause()
+            await app.drain()
             scheduler.shutdown(wait=False)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

@@ -289,8 +289,9 @@ class Pipeline:
         when = min(article.published or now, now)
         assignment = self.index.assign(article.id, features(article, found), when)
         story_id = assignment.story_id
-        await self.store.articles.set_story(article.id, story_id)
         stored = [s for s in await self.store.articles.by_story(story_id) if s.triage is not None]
+        stored.append(StoredArticle(article, found, now, story_id, item.alertable))
+        stored.sort(key=lambda s: (-(s.triage.importance if s.triage else 0), s.article.published or now))
         story, main_entity = await self._build_story(story_id, stored, assignment.new_facts, now)
         await self.store.stories.save(
             story,
@@ -301,6 +302,7 @@ class Pipeline:
             article_count=len(stored),
             outlet_count=len(story.sources),
         )
+        await self.store.articles.set_story(article.id, story_id)  # after the story row exists
         await self._record_update(story_id, article, stored, assignment.new_facts, item.alertable, now)
         if assignment.created:
             report.stories_created.append(story_id)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -94,7 +95,11 @@ class FeedServer:
 async def feeds() -> AsyncIterator[FeedServer]:
     fs = FeedServer()
     app = web.Application()
-    app.router.add_get("/{name}", fs.handle)
+
+    async def route(request: web.Request) -> web.StreamResponse:
+        return await fs.handle(request)  # late-bound: a test may swap the handler
+
+    app.router.add_get("/{name}", route)
     fs.server = TestServer(app, host="127.0.0.1")
     await fs.server.start_server()
     yield fs
@@ -237,3 +242,21 @@ async def test_one_broken_feed_does_not_stop_the_others(env, feeds: FeedServer) 
     assert statuses["a"] == "new" and statuses["down"] in ("error", "disabled")
     assert statuses["junk"] in ("error", "disabled", "unchanged")
     assert report.relevant == 1
+
+
+async def test_next_check_is_set_before_the_fetch(env, feeds: FeedServer, tmp_path: Path) -> None:
+    store, pipeline = await env(interval_s=900)
+    seen: list[str] = []
+    original = feeds.handle
+
+    async def spy(request: web.Request) -> web.StreamResponse:
+        # While the request is in flight, another reader of the file already sees the new schedule.
+        with sqlite3.connect(tmp_path / "t.db") as conn:
+            seen.append(conn.execute("SELECT next_check_at FROM feeds").fetchone()[0])
+        return await original(request)
+
+    feeds.handle = spy  # type: ignore[method-assign]
+    feeds.statuses["a"] = 503
+    await store.feeds.add(feeds.url("a"), now=NOW, allow_private=True)
+    await pipeline.poll_due(NOW)
+    assert len(seen) == 1 and datetime.fromisoformat(seen[0]) > NOW

@@ -52,6 +52,7 @@ async def app(tmp_path: Path, feed_url: str) -> AsyncIterator[App]:
 
 async def test_jobs_are_stable_module_functions_with_safe_defaults(app: App) -> None:
     scheduler = sched.build_scheduler("test-app", app, poll_tick_s=30)
+    scheduler.start(paused=True)  # job defaults are applied when jobs reach the job store
     try:
         jobs = {job.id: job for job in scheduler.get_jobs()}
         assert set(jobs) == {"poll", "dispatch", "retention"}
@@ -61,6 +62,7 @@ async def test_jobs_are_stable_module_functions_with_safe_defaults(app: App) -> 
             assert job.func.__module__ == "bot.scheduler" and job.args == ("test-app",)
         assert jobs["poll"].func is sched.poll_tick
     finally:
+        scheduler.shutdown(wait=False)
         sched.unregister_app("test-app")
 
 

@@ -58,7 +58,14 @@ async def test_run_finishes_the_in_flight_poll_on_a_signal_and_exits_cleanly(
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
-        await asyncio.wait_for(requested.wait(), timeout=60)
+        waiting = asyncio.ensure_future(requested.wait())
+        exited = asyncio.ensure_future(proc.wait())
+        await asyncio.wait({waiting, exited}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+        if not waiting.done():
+            waiting.cancel()
+            stderr = await proc.stderr.read() if exited.done() and proc.stderr else b""
+            pytest.fail(f"infrawire run never fetched the feed: {stderr.decode()[-2000:]}")
+        exited.cancel()
         proc.send_signal(sig)
         await asyncio.sleep(0.2)  # let the signal land while the fetch is still waiting
         assert proc.returncode is None
