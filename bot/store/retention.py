@@ -25,7 +25,7 @@ async def prune(conn: aiosqlite.Connection, *, now: datetime, days: int) -> int:
             "DELETE FROM articles WHERE fetched < ?"
             " AND (story_id IS NULL OR story_id NOT IN (SELECT id FROM stories WHERE last_seen >= ?))"
             " AND (story_id IS NULL OR story_id NOT IN"
-            "      (SELECT story_id FROM deliveries WHERE status IN ('pending', 'sending')))",
+            "      (SELECT story_id FROM deliveries WHERE status IN ('pending', 'sending', 'held')))",
             (cutoff, cutoff),
         )
         removed = cur.rowcount
