@@ -99,6 +99,8 @@ class SlackSettings(_Section):
     api_base_url: str = "https://slack.com/api/"
     admin_user_ids: list[str] = []
     command_prefix: str = ""  # e.g. "iw-" turns /recap into /iw-recap where names clash
+    pace_s: float = 1.0  # minimum gap between two messages in one channel (0: no pacing)
+    admin_cache_ttl_s: float = 600.0  # how long a users.info admin answer is trusted
 
 
 class DiscordWebhook(_Section):
