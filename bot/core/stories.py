@@ -1,0 +1,547 @@
+"""Which story an article belongs to: the same event from several outlets is one story (pure).
+
+An article becomes a bag of weighted terms that emphasise the *event*: title and lead sentences weigh
+most; exact figures ("50,000 GPUs", "$10B", "1.2 GW") become their own strong terms; event types
+(launch, earnings, restriction, withdrawal, ...) become terms too and can block a merge. Term weights
+are scaled by an IDF learned incrementally from everything the index has seen, so a company named in
+every story of the day is weak evidence while a rare place or figure is strong.
+
+`StoryIndex.assign` never compares against all stories: an inverted index (term -> story ids) yields a
+handful of candidates sharing rare terms, restricted to a time window around the article, and only
+those are scored. Cost per article is bounded by the posting caps, not by how many articles are stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from bot.models import Article, Triage
+
+# -- tunables (why: chosen on our own labelled sets; see tests/core/test_story_quality.py) ----------
+
+TITLE_WEIGHT = 3.0
+LEAD_WEIGHT = 2.0
+BODY_WEIGHT = 1.0
+LEAD_SENTENCES = 2  # sentences after the title that count as the lead
+BODY_CHARS = 2500  # later text rarely names the event better and costs time
+FIGURE_BOOST = 1.5  # an exact figure is stronger evidence than a word
+EVENT_TERM_WEIGHT = 1.0
+NAME_BOOST = 1.8
+MERGE_THRESHOLD = 0.22  # cosine of IDF-weighted term vectors
+SURE_THRESHOLD = 0.85  # near-identical copy: merge even across an event-type conflict
+STORY_TERMS = 90  # terms kept per story centroid
+QUERY_KEYS = 14  # an article's rarest terms used to find candidate stories
+MAX_POSTING = 300  # posting lists longer than this name nothing specific: skip them
+MAX_CANDIDATES = 12
+MAX_NEW_FACTS = 6
+
+# Event types. A story is one event; an article whose lead names a different kind of event
+# (a rule withdrawn vs the rule announced, earnings vs a launch) belongs to a different story.
+EVENT_PATTERNS: dict[str, tuple[str, ...]] = {
+    "launch": (r"launch\w*", r"unveil\w*", r"introduc\w*", r"debut\w*", r"rolls? out", r"rolled out",
+               r"releas\w*", r"announc\w* (?:a |its )?new"),
+    "earnings": (r"earnings", r"revenue", r"quarter\w*", r"profit\w*", r"fiscal", r"guidance", r"results",
+                 r"sales (?:rose|fell|jumped)"),
+    "restrict": (r"bans?", r"banned", r"banning", r"restrict\w*", r"export controls?", r"export rules?",
+                 r"curbs?", r"curbed", r"blacklist\w*", r"entity list", r"licen[cs]e requirements?",
+                 r"requir\w* (?:an? )?(?:export )?licen[cs]es?", r"sanction\w*", r"prohibit\w*",
+                 r"caps? (?:on )?(?:exports?|shipments?|sales)"),
+    "withdraw": (r"withdr[ae]w\w*", r"rescind\w*", r"revok\w*", r"repeal\w*", r"scrap\w*", r"rolls? back",
+                 r"rolled back", r"reversal", r"revers\w*",
+                 r"lift(?:s|ed)? (?:the |a |its )?(?:ban|rule|restriction|curb)\w*"),
+    "acquire": (r"acqui\w*", r"merger\w*", r"takeover\w*", r"to buy \w+ (?:for|in a)", r"buyout"),
+    "funding": (r"funding", r"raises?", r"raised", r"series [a-f]\b", r"valuation", r"investment round",
+                r"invest\w*"),
+    "build": (r"build\w*", r"construct\w*", r"campus\w*", r"break(?:s)? ground", r"groundbreaking",
+              r"new (?:data cent\w+|facility|site)"),
+    "delay": (r"delay\w*", r"postpon\w*", r"push(?:es|ed)? back", r"behind schedule", r"setback\w*",
+              r"slip(?:s|ped|ping)?", r"stall\w*", r"held up", r"holds? up"),
+    "lawsuit": (r"lawsuit\w*", r"sue[sd]?", r"suing", r"court", r"antitrust", r"indict\w*", r"charged with",
+                r"fined", r"probe\w*"),
+    "partnership": (r"partner\w*", r"deal\w*", r"agreement\w*", r"contract\w*", r"alliance\w*",
+                    r"collaborat\w*", r"teams? up"),
+    "hire": (r"hir(?:e|es|ed|ing)", r"recruit\w*", r"job (?:ads?|postings?|listings?)", r"talent"),
+    "smuggle": (r"smuggl\w*", r"black market", r"gr[ae]y market", r"illegal\w*", r"divert\w*", r"diversion"),
+    "shortage": (r"shortages?", r"scarcit\w*", r"short supply", r"supply crunch"),
+    "outage": (r"outages?", r"went down", r"disruption\w*"),
+    "layoff": (r"layoffs?", r"lay(?:s|ing)? off", r"job cuts", r"cuts? jobs"),
+}
+_EVENT_RES = {name: re.compile(r"\b(?:" + "|".join(alts) + r")\b") for name, alts in EVENT_PATTERNS.items()}
+# Kinds of event that are almost never reported without naming them: when one side's lead names one
+# and the other side never mentions it, they are different events.
+MARKER_EVENTS = frozenset({"withdraw", "earnings", "delay", "lawsuit", "acquire", "layoff"})
+
+STOPWORDS = frozenset(
+    """a about above after again against all also although am among an and any are around as at be
+    because been before being below between both but by can could did do does doing down during each
+    either even ever every few for from further had has have having he her here hers him his how however
+    i if in into is it its itself just last least less like made make makes many may me might more most
+    much must my near nearly new next no nor not now of off on once one only or other our out over own
+    per said same say says she should since so some still such than that the their theirs them then
+    there these they this those though three through to too two under until up upon us very via was we
+    were what when where whether which while who whom whose why will with within without would year
+    years yet you your according week weeks month months day days today yesterday monday tuesday
+    wednesday thursday friday saturday sunday reported report reports reportedly told tell company
+    companies firm firms people percent including include includes time first well according based
+    another already around back big came come comes get gets got going including largest latest
+    major part recent recently set several show shows since take takes taken use used uses using way
+    another inc ltd corp co llc plc""".split()
+)
+
+# Words common in any news (and in AI-infrastructure news in particular). They still count, but the
+# index starts out believing they appear in many articles, so a small batch cannot mistake them for
+# rare evidence. Real frequencies learned from the stream take over as articles arrive.
+COMMON_WORDS = frozenset(
+    """ai artificial intelligence chip chips semiconductor gpu gpus data center centers centre model
+    models technology tech industry market markets compute computing cloud infrastructure capacity
+    power energy demand supply global world china chinese us u.s american united states government
+    official officials source sources analyst analysts executive executives ceo business billion million
+    growth plan plans deal cost costs price prices investor investors share shares stock stocks revenue
+    percent high higher low lower large small advanced advance develop development developer developers
+    product products service services customer customers system systems network software hardware
+    launch support access need needs help key important significant strategy strategic future current
+    increase increasing increased continue continues continued amid concern concerns question questions
+    new news statement announcement expect expected could likely potential possible open run running
+    build built building work working team group operation operations international national local
+    state federal country countries region regional race competition competitive competitor rival
+    rivals leading leader leaders lead top level move moves effort efforts use able ability result
+    result impact impacts risk risks issue issues challenge challenges major meanwhile despite
+    nvidia amd intel microsoft google amazon meta openai tsmc samsung huawei apple""".split()
+)
+PRIOR_DOCS = 40.0  # the size of the imagined background the prior stands for
+PRIOR_COMMON_SHARE = 0.35
+
+_TOKEN = re.compile(r"[^\W_](?:[\w'’]*[^\W_])?")
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？][\"'”’)])\s+|(?<=[.!?。！？])\s+|\s*\n\s*")
+_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_MAGNITUDE = {
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "mn": 1e6,
+    "m": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "trillion": 1e12,
+    "tn": 1e12,
+    "t": 1e12,
+}
+_MONEY = re.compile(
+    r"(?:(?:US|A|C|HK|S)?\$|€|£|¥|USD\s?|EUR\s?)\s?(" + _NUMBER + r")"
+    r"(?:\s?(thousand|million|billion|trillion|bn|mn|tn|k|m|b|t)\b)?",
+    re.IGNORECASE,
+)
+_MONEY_WORDS = re.compile(
+    r"\b(" + _NUMBER + r")\s?(thousand|million|billion|trillion|bn|mn|tn)?"
+    r"\s(?:dollars|euros|yuan|pounds|yen)\b",
+    re.IGNORECASE,
+)
+_POWER = re.compile(r"\b(" + _NUMBER + r")\s?(gigawatts?|megawatts?|kilowatts?|gw|mw|kw)\b", re.IGNORECASE)
+_PERCENT = re.compile(r"\b(" + _NUMBER + r")\s?(?:%|percent\b|per cent\b)", re.IGNORECASE)
+_COUNT = re.compile(
+    r"\b(" + _NUMBER + r")(?:\s?(thousand|million|billion|k)\b)?[\s-]+(?:[A-Z][\w-]*\s+){0,2}"
+    r"(gpus?|chips?|accelerators?|servers?|processors?|wafers?|racks?|nodes?|h100s?|h200s?|h20s?|b200s?|"
+    r"gb200s?|blackwells?|units?|jobs|employees|workers|engineers|qubits|tokens|parameters)\b",
+    re.IGNORECASE,
+)
+_TIMES = re.compile(r"\b(" + _NUMBER + r")(?:x\b|×|\s?times\b)", re.IGNORECASE)
+_PLAIN = re.compile(r"(?<![\w.$€£¥])(" + _NUMBER + r")(?:\s?(thousand|million|billion)\b)?(?![\w%])")
+_POWER_UNITS = {"gw": 1000.0, "gigawatt": 1000.0, "mw": 1.0, "megawatt": 1.0, "kw": 0.001, "kilowatt": 0.001}
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    key: str  # normalised: "usd:5.5e+09", "mw:1200", "n:50000", "pct:12"
+    text: str  # as written in the article
+
+
+@dataclass(frozen=True, slots=True)
+class StoryFeatures:
+    terms: Mapping[str, float]  # term -> section-weighted frequency
+    lead_events: frozenset[str]  # event types named in the title and lead
+    events: frozenset[str]  # event types named anywhere in the considered text
+    facts: Mapping[str, str]  # fact key -> display text (figures and named entities)
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    story_id: str
+    created: bool
+    score: float
+    new_facts: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class _Story:
+    id: str
+    first: datetime
+    last: datetime
+    articles: int
+    terms: dict[str, float]
+    lead_events: set[str]
+    events: set[str]
+    facts: set[str]
+    indexed: set[str] = field(default_factory=set)  # terms whose postings list this story
+
+
+# -- features ---------------------------------------------------------------------------------
+
+
+def story_id_for(article_id: str) -> str:
+    """Deterministic story id derived from the id of the article that founded it."""
+    return "s-" + hashlib.sha1(article_id.encode("utf-8")).hexdigest()[:12]
+
+
+def split_sentences(text: str, limit: int | None = None) -> list[str]:
+    """A cheap sentence splitter for feature extraction (the card uses bot.core.text.sentences)."""
+    out: list[str] = []
+    for part in _SENTENCE_END.split(text):
+        part = part.strip()
+        if part:
+            out.append(part)
+            if limit is not None and len(out) >= limit:
+                break
+    return out
+
+
+def _value(number: str, magnitude: str | None) -> float:
+    value = float(number.replace(",", ""))
+    if magnitude:
+        value *= _MAGNITUDE.get(magnitude.lower(), 1.0)
+    return value
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def figures(text: str) -> list[Figure]:
+    """Exact quantities in the text: money, power, percentages, counts of things, and other large
+    numbers (years excluded). Keys are normalised so "$10bn" and "$10 billion" meet."""
+    found: dict[str, Figure] = {}
+    spans: list[tuple[int, int]] = []
+
+    def add(key: str, match: re.Match[str]) -> None:
+        spans.append(match.span())
+        if key not in found:
+            found[key] = Figure(key, match.group(0).strip())
+
+    for m in _MONEY.finditer(text):
+        add("usd:" + _fmt(_value(m.group(1), m.group(2))), m)
+    for m in _MONEY_WORDS.finditer(text):
+        add("usd:" + _fmt(_value(m.group(1), m.group(2))), m)
+    for m in _POWER.finditer(text):
+        unit = m.group(2).lower().rstrip("s")
+        add("mw:" + _fmt(_value(m.group(1), None) * _POWER_UNITS.get(unit, 1.0)), m)
+    for m in _PERCENT.finditer(text):
+        add("pct:" + _fmt(_value(m.group(1), None)), m)
+    for m in _TIMES.finditer(text):
+        add("x:" + _fmt(_value(m.group(1), None)), m)
+    for m in _COUNT.finditer(text):
+        add("n:" + _fmt(_value(m.group(1), m.group(2))), m)
+    for m in _PLAIN.finditer(text):
+        start = m.start()
+        if any(a <= start < b for a, b in spans):
+            continue
+        raw = m.group(1).replace(",", "")
+        value = _value(m.group(1), m.group(2))
+        # Years, small counts and ordinals are not evidence of one specific event.
+        if "." not in raw and 1900 <= value <= 2100 and not m.group(2):
+            continue
+        if value < 100 and not m.group(2):
+            continue
+        add("n:" + _fmt(value), m)
+    return list(found.values())
+
+
+@lru_cache(maxsize=200_000)
+def _stem(token: str) -> str:
+    word = token.lower().replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    if len(word) > 5 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 6 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 5 and word.endswith("ed") and not word.endswith("eed"):
+        return word[:-2]
+    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _add_words(terms: dict[str, float], text: str, weight: float) -> None:
+    for token in _TOKEN.findall(text):
+        lower = token.lower()
+        if lower in STOPWORDS or len(lower) < 2:
+            continue
+        if lower.isdigit():
+            continue  # figures are handled separately; bare digits (years, days) are noise
+        stem = _stem(lower)
+        if stem in STOPWORDS:
+            continue
+        # Names (capitalised or alphanumeric like "H20") say which event this is more than prose.
+        named = (token[0].isupper() or not token.isalpha()) and stem not in COMMON_WORDS
+        terms[stem] = terms.get(stem, 0.0) + (weight * NAME_BOOST if named else weight)
+
+
+def event_types(text: str) -> set[str]:
+    lower = text.lower()
+    return {name for name, pattern in _EVENT_RES.items() if pattern.search(lower)}
+
+
+_FACT_TYPES = frozenset({"organization", "product", "regulator", "place", "person"})
+
+
+def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
+    """The event-centred representation of one article used for clustering."""
+    title = article.title or ""
+    body = article.text[:BODY_CHARS] if article.text else ""
+    lead_sentences = split_sentences(body, LEAD_SENTENCES + 1)
+    # A body that repeats the title as its first line would double-count it.
+    if lead_sentences and title and lead_sentences[0].strip().lower() == title.strip().lower():
+        lead_sentences = lead_sentences[1:]
+    lead = " ".join(lead_sentences[:LEAD_SENTENCES])
+    rest = body[len(lead) :] if body.startswith(lead) else body
+
+    terms: dict[str, float] = {}
+    _add_words(terms, title, TITLE_WEIGHT)
+    _add_words(terms, lead, LEAD_WEIGHT)
+    _add_words(terms, rest, BODY_WEIGHT)
+    # Dampen repetition: a word said ten times is not ten times the evidence.
+    for key, value in terms.items():
+        terms[key] = math.sqrt(value)
+
+    facts: dict[str, str] = {}
+    head = title + "\n" + lead
+    for weight, part in ((TITLE_WEIGHT, title), (LEAD_WEIGHT, lead), (BODY_WEIGHT, rest)):
+        for fig in figures(part):
+            key = "#" + fig.key
+            terms[key] = max(terms.get(key, 0.0), weight * FIGURE_BOOST)
+            facts.setdefault(key, fig.text)
+    lead_events = event_types(head)
+    events = lead_events | event_types(rest)
+    for name in lead_events:
+        terms["ev:" + name] = EVENT_TERM_WEIGHT
+    if triage is not None:
+        for entity in triage.entities:
+            if entity.type in _FACT_TYPES:
+                facts.setdefault("e:" + entity.name.lower(), entity.name)
+    return StoryFeatures(
+        terms=terms, lead_events=frozenset(lead_events), events=frozenset(events), facts=facts
+    )
+
+
+# -- the index --------------------------------------------------------------------------------
+
+
+class StoryIndex:
+    """Incremental story clustering over a sliding time window. Pure in-memory state."""
+
+    def __init__(self, window: timedelta = timedelta(hours=96), *, threshold: float = MERGE_THRESHOLD):
+        self.window = window
+        self.threshold = threshold
+        self._stories: dict[str, _Story] = {}
+        self._postings: dict[str, dict[str, None]] = {}
+        self._df: dict[str, int] = {}
+        self._docs = 0
+        self._expiry: list[tuple[datetime, str]] = []  # (last seen, story id); stale entries skipped
+
+    def __len__(self) -> int:
+        return len(self._stories)
+
+    # IDF over every article the index has seen; unseen terms count as rare.
+    def idf(self, term: str) -> float:
+        prior = PRIOR_DOCS * PRIOR_COMMON_SHARE if term in COMMON_WORDS else 0.0
+        return math.log((self._docs + PRIOR_DOCS + 1.0) / (self._df.get(term, 0) + prior + 0.5)) + 1.0
+
+    def learn(self, feats: StoryFeatures) -> None:
+        """Count an article's terms for the IDF without assigning it (batch callers pre-warm)."""
+        self._docs += 1
+        df = self._df
+        for term in feats.terms:
+            df[term] = df.get(term, 0) + 1
+
+    def assign(
+        self, article_id: str, feats: StoryFeatures, when: datetime, *, learn: bool = True
+    ) -> Assignment:
+        if learn:
+            self.learn(feats)
+        idf = self.idf
+        weights = {t: w * idf(t) for t, w in feats.terms.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+
+        best: _Story | None = None
+        best_score = 0.0
+        for story in self._candidates(weights, when):
+            score = self._similarity(weights, norm, story)
+            if score < self.threshold:
+                continue
+            if score < SURE_THRESHOLD and _conflict(feats, story):
+                continue
+            if score > best_score:
+                best, best_score = story, score
+
+        if best is None:
+            story_id = story_id_for(article_id)
+            if story_id in self._stories:  # the same article assigned twice: same story
+                best = self._stories[story_id]
+                return Assignment(story_id, False, 1.0, ())
+            story = _Story(
+                id=story_id,
+                first=when,
+                last=when,
+                articles=1,
+                terms={},
+                lead_events=set(feats.lead_events),
+                events=set(feats.events),
+                facts=set(feats.facts),
+            )
+            self._stories[story_id] = story
+            self._merge_terms(story, feats.terms)
+            heapq.heappush(self._expiry, (story.last, story_id))
+            return Assignment(story_id, True, 0.0, ())
+
+        new_facts = tuple(text for key, text in feats.facts.items() if key not in best.facts)[:MAX_NEW_FACTS]
+        best.articles += 1
+        best.first = min(best.first, when)
+        if when > best.last:
+            best.last = when
+            heapq.heappush(self._expiry, (best.last, best.id))
+        best.lead_events |= feats.lead_events
+        best.events |= feats.events
+        best.facts.update(feats.facts)
+        self._merge_terms(best, feats.terms)
+        return Assignment(best.id, False, round(best_score, 4), new_facts)
+
+    def _candidates(self, weights: Mapping[str, float], when: datetime) -> list[_Story]:
+        keys = sorted(weights, key=weights.__getitem__, reverse=True)[:QUERY_KEYS]
+        votes: dict[str, float] = {}
+        for key in keys:
+            posting = self._postings.get(key)
+            if not posting or len(posting) > MAX_POSTING:
+                continue
+            w = weights[key]
+            for story_id in posting:
+                votes[story_id] = votes.get(story_id, 0.0) + w
+        ranked = sorted(votes, key=votes.__getitem__, reverse=True)
+        out: list[_Story] = []
+        window = self.window
+        for story_id in ranked:
+            story = self._stories.get(story_id)
+            if story is None:
+                continue
+            if story.first - window <= when <= story.last + window:
+                out.append(story)
+                if len(out) >= MAX_CANDIDATES:
+                    break
+        return out
+
+    def _similarity(self, weights: Mapping[str, float], norm: float, story: _Story) -> float:
+        idf = self.idf
+        dot = 0.0
+        snorm = 0.0
+        for term, tf in story.terms.items():
+            w = tf * idf(term)
+            snorm += w * w
+            other = weights.get(term)
+            if other is not None:
+                dot += w * other
+        if not dot:
+            return 0.0
+        return dot / (norm * math.sqrt(snorm))
+
+    def _merge_terms(self, story: _Story, terms: Mapping[str, float]) -> None:
+        merged = story.terms
+        n = story.articles
+        # Running mean so the centroid does not drift towards whichever outlet wrote longest.
+        for term in set(merged) | set(terms):
+            merged[term] = merged.get(term, 0.0) * (n - 1) / n + terms.get(term, 0.0) / n
+        if len(merged) > STORY_TERMS:
+            idf = self.idf
+            keep = sorted(merged, key=lambda t: merged[t] * idf(t), reverse=True)[:STORY_TERMS]
+            story.terms = {t: merged[t] for t in keep}
+        for term in story.terms:
+            if term not in story.indexed:
+                story.indexed.add(term)
+                self._postings.setdefault(term, {})[story.id] = None
+
+    # -- persistence and expiry -----------------------------------------------------------------
+
+    def state(self, story_id: str) -> dict[str, Any]:
+        """One story's clustering state, JSON-safe, for the store."""
+        story = self._stories[story_id]
+        return {
+            "v": 1,
+            "first": story.first.isoformat(),
+            "last": story.last.isoformat(),
+            "articles": story.articles,
+            "terms": {t: round(w, 4) for t, w in story.terms.items()},
+            "lead_events": sorted(story.lead_events),
+            "events": sorted(story.events),
+            "facts": sorted(story.facts),
+        }
+
+    def restore(self, story_id: str, state: Mapping[str, Any]) -> None:
+        """Reload a story saved with `state`; also feeds its terms to the IDF."""
+        if not state or "terms" not in state:
+            return
+        if story_id in self._stories:
+            self._drop(story_id)
+        story = _Story(
+            id=story_id,
+            first=datetime.fromisoformat(state["first"]),
+            last=datetime.fromisoformat(state["last"]),
+            articles=int(state.get("articles", 1)),
+            terms={str(t): float(w) for t, w in state["terms"].items()},
+            lead_events=set(state.get("lead_events", ())),
+            events=set(state.get("events", ())),
+            facts=set(state.get("facts", ())),
+        )
+        self._stories[story_id] = story
+        self._docs += story.articles
+        for term in story.terms:
+            self._df[term] = self._df.get(term, 0) + story.articles
+            story.indexed.add(term)
+            self._postings.setdefault(term, {})[story_id] = None
+        heapq.heappush(self._expiry, (story.last, story_id))
+
+    def expire(self, before: datetime) -> int:
+        """Drop stories last seen before `before` from the index. Returns how many were dropped."""
+        dropped = 0
+        while self._expiry and self._expiry[0][0] < before:
+            last, story_id = heapq.heappop(self._expiry)
+            story = self._stories.get(story_id)
+            if story is not None and story.last == last:
+                self._drop(story_id)
+                dropped += 1
+        return dropped
+
+    def _drop(self, story_id: str) -> None:
+        story = self._stories.pop(story_id)
+        for term in story.indexed:
+            posting = self._postings.get(term)
+            if posting is not None:
+                posting.pop(story_id, None)
+                if not posting:
+                    del self._postings[term]
+
+    def story_ids(self) -> Iterable[str]:
+        return tuple(self._stories)
+
+
+def _conflict(feats: StoryFeatures, story: _Story) -> bool:
+    """Different kinds of event: a marker event in one lead that the other side never mentions."""
+    for name in feats.lead_events & MARKER_EVENTS:
+        if name not in story.events:
+            return True
+    return any(name not in feats.events for name in story.lead_events & MARKER_EVENTS)

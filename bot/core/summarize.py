@@ -1,0 +1,358 @@
+"""The extractive card for one story (pure).
+
+Every sentence on the card is copied from the story's articles, except `what_to_do_next` (guidance
+derived from topics, imperative) and a fallback `why_it_matters` line that says it is derived.
+Sentences are picked by cheap features computed once per sentence: does it name the story's main
+entity, an event, a figure; does it look like a question, a quote fragment or site boilerplate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.core.dates import find_dates
+from bot.core.guidance import audiences_for, next_steps
+from bot.core.stories import split_sentences
+from bot.models import Article, Card, SourceRef, TimelineEvent, Triage
+
+# A derived line (not from an article) starts with this, so readers and checks can tell.
+DERIVED_PREFIX = "Context (derived from the story's topics, not quoted): "
+
+MAX_ARTICLES = 8  # a story's card draws on its leading reports; later ones repeat them
+MAX_SENTENCES = 45  # per article
+MIN_WORDS, MAX_WORDS = 6, 70
+MAX_CHARS = 420
+NEAR_DUPLICATE = 0.5  # content-word Jaccard above which two sentences say the same thing
+MAX_TIMELINE = 8
+
+_WS = re.compile(r"\s+")
+_WORD = re.compile(r"[^\W_](?:[\w'’]*[^\W_])?")
+def _forms(stems: str) -> frozenset[str]:
+    """Word forms for a list of verbs/nouns: "launch" -> launch, launches, launched, launching."""
+    out: set[str] = set()
+    for stem in stems.split():
+        out.update((stem, stem + "s", stem + "es", stem + "ed", stem + "d", stem + "ing"))
+        if stem.endswith("e"):
+            out.add(stem[:-1] + "ing")
+    return frozenset(out)
+
+
+# Word sets instead of big regexes: one set intersection per sentence is far cheaper.
+_EVENT = _forms(
+    """announce launch unveil introduce release ban restrict bar curb block approve withdraw rescind
+    revoke acquire merge buy sign invest raise fund build construct open plan delay postpone sue fine
+    order hire recruit train deploy ship report post expand cut add secure win agree partner confirm
+    use develop struggle seek advertise earn reveal smuggle halt suspend lift impose file"""
+) | frozenset("bought built won said says told withdrew funding earnings revenue sold".split())
+_CONSEQUENCE = _forms(
+    """mean signal underscore highlight threaten risk impact boost hurt allow enable limit hinder force
+    undermine depend question concern raise"""
+) | frozenset(
+    """could would might because implications pressure critical crucial effectiveness competitiveness
+    cost costs shortage shortages reliance dependence consequences""".split()
+)
+_FORWARD = _forms("expect plan aim intend forecast schedule") | frozenset(
+    "will likely slated upcoming poised next could".split()
+)
+_BY_YEAR = re.compile(r"\b(?:by|in|from) (?:19|20)\d\d\b")
+_FIGURE = re.compile(r"\d")
+_BOILERPLATE = re.compile(  # matched against lower-cased text
+    r"\b(?:click|subscribe|sign up|newsletter|cookies?|all rights reserved|advertisement|read more|"
+    r"read original|write a comment|post a comment|share this|follow us|related (?:articles|updates)|"
+    r"copyright|terms of (?:use|service)|privacy policy|log ?in|min read|this article|this story|"
+    r"photo:|image:|credit:|getty images|reuters/|ap photo|ai-generated|ai-curated|curated digest)\b"
+    r"|https?://|www\.|@\w|©",
+)
+_END = re.compile(r"[.!。！।؟\"'”’)\]]$")
+_OPEN_QUOTES = "\"“«„"
+_STOP = frozenset(
+    """a an and are as at be been but by for from has have in into is it its of on or that the their
+    this to was were which with will would said says""".split()
+)
+
+
+def norm(text: str) -> str:
+    """Whitespace-normalised text: what the faithfulness check compares."""
+    return _WS.sub(" ", text).strip()
+
+
+@dataclass(slots=True, eq=False)  # identity: `in chosen` means this very sentence
+class _Sentence:
+    text: str
+    article: int  # rank of its article in the story
+    position: int  # index within the article
+    words: frozenset[str]
+    figure: bool
+    event: bool
+    consequence: int  # consequence/stakes words
+    forward: int  # forward-looking words
+    entities: int  # how many of the story's named entities it mentions
+    main: bool  # mentions the main entity
+    ok: bool  # passes the quality filters (not a question, fragment or boilerplate)
+
+
+def _sentences_of(text: str) -> list[str]:
+    try:
+        from bot.core.text import sentences
+    except ImportError:  # the text module is not available: fall back to the cheap splitter
+        return split_sentences(text)
+    return sentences(text)
+
+
+def _acceptable(sentence: str, lower: str, n_words: int) -> bool:
+    if not MIN_WORDS <= n_words <= MAX_WORDS or len(sentence) > MAX_CHARS:
+        return False
+    first = sentence[0]
+    if first.islower() or first in _OPEN_QUOTES or first in "-–—•*|([":
+        return False
+    if sentence.endswith("?") or not _END.search(sentence):
+        return False
+    if sentence.count('"') % 2 or sentence.count("“") != sentence.count("”"):
+        return False
+    return not _BOILERPLATE.search(lower)
+
+
+def _content_words(lower: str) -> frozenset[str]:
+    return frozenset(_WORD.findall(lower)) - _STOP
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def _main_entity(items: Sequence[tuple[Article, Triage]]) -> str | None:
+    """The organisation, product or regulator the story is about: named in titles and leads most."""
+    scores: dict[str, float] = {}
+    order: dict[str, int] = {}
+    for article, triage in items[:MAX_ARTICLES]:
+        head = (article.title + " " + article.text[:400]).lower()
+        for pos, entity in enumerate(triage.entities):
+            if entity.type not in ("organization", "product", "regulator", "person", "place"):
+                continue
+            name = entity.name
+            order.setdefault(name, pos)
+            weight = 0.5 if entity.type == "place" else 1.0
+            lower = name.lower()
+            score = 0.2
+            if lower in article.title.lower():
+                score += 3.0
+            if lower in head:
+                score += 1.0
+            scores[name] = scores.get(name, 0.0) + score * weight
+    if not scores:
+        return None
+    return max(scores, key=lambda n: (scores[n], -order[n]))
+
+
+def _source_name(article: Article) -> str:
+    if article.source:
+        return article.source
+    if article.url:
+        host = urlsplit(article.url).hostname or article.url
+        return host.removeprefix("www.")
+    return article.id
+
+
+def summarize(
+    items: Sequence[tuple[Article, Triage]],
+    *,
+    history: Sequence[TimelineEvent] = (),
+    vocab: Any = None,
+) -> Card:
+    """One card for a story whose articles are `items` (most important / earliest first)."""
+    if not items:
+        raise ValueError("summarize: a story needs at least one article")
+    used = list(items[:MAX_ARTICLES])
+    lead_article = used[0][0]
+    main = _main_entity(used)
+    main_lower = main.lower() if main else None
+    names = {
+        e.name.lower()
+        for _, t in used
+        for e in t.entities
+        if e.type in ("organization", "product", "regulator", "person", "place") and len(e.name) > 1
+    }
+    topics: list[str] = []
+    for _, t in items:
+        for topic in t.topics:
+            if topic not in topics:
+                topics.append(topic)
+    relevant = any(t.relevant for _, t in items)
+
+    pool: list[_Sentence] = []
+    texts: list[str] = []  # normalised article texts (with title) for the faithfulness guard
+    for rank, (article, _) in enumerate(used):
+        texts.append(norm(article.title + "\n" + article.text))
+        title_norm = norm(article.title).lower()
+        for position, raw in enumerate(_sentences_of(article.text)[:MAX_SENTENCES]):
+            text = norm(raw)
+            if not text or text.lower() == title_norm:
+                continue
+            lower = text.lower()
+            words = _content_words(lower)
+            mentioned = sum(1 for n in names if n in lower)
+            figure = bool(_FIGURE.search(text))
+            forward = len(words & _FORWARD) + (1 if figure and _BY_YEAR.search(lower) else 0)
+            pool.append(
+                _Sentence(
+                    text=text,
+                    article=rank,
+                    position=position,
+                    words=words,
+                    figure=figure,
+                    event=not words.isdisjoint(_EVENT),
+                    consequence=len(words & _CONSEQUENCE),
+                    forward=forward,
+                    entities=mentioned,
+                    main=bool(main_lower and main_lower in lower),
+                    ok=_acceptable(text, lower, len(words) + 2),
+                )
+            )
+    good = [s for s in pool if s.ok and any(s.text in t for t in texts[s.article : s.article + 1])]
+
+    chosen: list[_Sentence] = []
+
+    def distinct(s: _Sentence) -> bool:
+        return all(_jaccard(s.words, c.words) < NEAR_DUPLICATE for c in chosen)
+
+    # What changed: a lead sentence naming the main entity and an event.
+    leads = [s for s in good if s.position < 4]
+    what = max(
+        leads or good,
+        key=lambda s: (
+            2.0 * s.main + 2.0 * s.event + 0.5 * s.figure + 0.4 * min(s.entities, 3)
+            - 0.5 * s.position - 0.6 * s.article
+        ),
+        default=None,
+    )
+    what_changed = what.text if what else norm(lead_article.title)
+    if what:
+        chosen.append(what)
+
+    # Why it matters: a sentence about consequences or stakes.
+    why_candidates = [s for s in good if s.consequence and distinct(s)]
+    why = max(
+        why_candidates,
+        key=lambda s: (
+            s.consequence + 0.6 * s.figure + 0.5 * s.main + 0.3 * min(s.entities, 3)
+            - 0.03 * s.position - 0.3 * s.article
+        ),
+        default=None,
+    )
+    if why:
+        chosen.append(why)
+        why_it_matters = why.text
+    else:
+        why_it_matters = _derived_why(topics, relevant)
+
+    # Key takeaways: distinct, informative sentences (figures, names, events), 3 to 5.
+    ranked = sorted(
+        (s for s in good if s not in chosen),
+        key=lambda s: -(
+            1.5 * s.figure + 0.7 * min(s.entities, 3) + 0.8 * s.event + 0.5 * s.main
+            - 0.06 * s.position - 0.2 * s.article
+        ),
+    )
+    takeaways: list[_Sentence] = []
+    for s in ranked:
+        if len(takeaways) >= 5:
+            break
+        if distinct(s):
+            takeaways.append(s)
+            chosen.append(s)
+    takeaways.sort(key=lambda s: (s.article, s.position))
+
+    # Future implications: forward-looking sentences not already on the card.
+    future: list[_Sentence] = []
+    for s in sorted(
+        (s for s in good if s.forward and s not in chosen),
+        key=lambda s: -(s.forward + 0.5 * s.main + 0.3 * s.figure - 0.02 * s.position),
+    ):
+        if len(future) >= 3:
+            break
+        if distinct(s):
+            future.append(s)
+            chosen.append(s)
+
+    timeline = _timeline(items, good, main_lower, history)
+
+    sources: list[SourceRef] = []
+    seen: set[str] = set()
+    for article, _ in items:
+        name = _source_name(article)
+        if name not in seen:
+            seen.add(name)
+            sources.append(SourceRef(name=name, url=article.url))
+
+    return Card(
+        title=norm(lead_article.title) or what_changed,
+        what_changed=what_changed,
+        why_it_matters=why_it_matters,
+        who_should_care=audiences_for(topics, vocab) if relevant else (),
+        what_to_do_next=next_steps(topics, main, relevant=relevant),
+        key_takeaways=tuple(s.text for s in takeaways),
+        future_implications=tuple(s.text for s in future),
+        timeline=timeline,
+        sources=tuple(sources),
+    )
+
+
+_TOPIC_STAKES = {
+    "export-controls": "export rules decide which accelerators can be sold where",
+    "chips": "accelerator supply sets how much AI compute can be built",
+    "datacenter": "new capacity changes where AI workloads can run",
+    "energy": "power availability limits how fast AI capacity can grow",
+    "cloud-capacity": "GPU capacity and pricing shape what teams can train and serve",
+    "supply-chain": "component supply determines delivery times for AI hardware",
+    "funding-deals": "money committed now turns into compute purchases later",
+    "models-compute": "the compute behind models drives demand for infrastructure",
+    "policy": "government measures change the rules for building and selling AI infrastructure",
+}
+
+
+def _derived_why(topics: Sequence[str], relevant: bool) -> str:
+    stakes = [_TOPIC_STAKES[t] for t in topics if t in _TOPIC_STAKES][:2]
+    if not relevant or not stakes:
+        return DERIVED_PREFIX + "no stated consequence in the reports."
+    return DERIVED_PREFIX + "; ".join(stakes) + "."
+
+
+def _timeline(
+    items: Sequence[tuple[Article, Triage]],
+    pool: Sequence[_Sentence],
+    main: str | None,
+    history: Sequence[TimelineEvent],
+) -> tuple[TimelineEvent, ...]:
+    """Dated events about the story's main entity, merged with earlier stored events."""
+    published: dict[int, datetime | None] = {i: a.published for i, (a, _) in enumerate(items)}
+    events: list[TimelineEvent] = list(history)
+    for s in pool:
+        if not (s.main if main else s.entities):
+            continue
+        found = find_dates(s.text, published.get(s.article))
+        if found:
+            events.append(TimelineEvent(found[0].iso, s.text))
+    for article, _ in items:
+        if article.published is not None:
+            events.append(TimelineEvent(article.published.date().isoformat(), norm(article.title)))
+            break  # the story's first report stands for the others
+    out: list[TimelineEvent] = []
+    seen_text: set[str] = set()
+    seen_key: set[tuple[str, str]] = set()
+    for event in sorted(events, key=lambda e: (e.date, e.event)):
+        key = norm(event.event).lower()
+        if not key or key in seen_text or (event.date, key[:60]) in seen_key:
+            continue
+        seen_text.add(key)
+        seen_key.add((event.date, key[:60]))
+        out.append(event)
+    if len(out) > MAX_TIMELINE:
+        out = out[-MAX_TIMELINE:]
+    return tuple(out)

@@ -1,0 +1,287 @@
+# ruff: noqa: E501  (the sample articles are prose)
+"""Story clustering.
+
+The labelled samples here (reused by other core tests) were written for these tests: several outlets
+per event, in different words, next to confusable events about the same companies and topics.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.core.stories import StoryIndex, event_types, features, figures, story_id_for
+from bot.models import Article, Entity, Triage
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def _a(aid: str, story: str, hours: float, source: str, title: str, text: str) -> tuple[Article, str]:
+    art = Article(
+        id=aid,
+        title=title,
+        text=text,
+        source=source,
+        url=f"https://{source.lower().replace(' ', '')}.example/{aid}",
+        published=T0 + timedelta(hours=hours),
+    )
+    return art, story
+
+
+SAMPLES: list[tuple[Article, str]] = [
+    # -- a chipmaker's launch ...
+    _a("launch-1", "launch", 0, "Chip Ledger", "Nvidia unveils Vera accelerator with 288 GB of memory",
+       "Nvidia on Monday unveiled its Vera accelerator, a data-center chip with 288 GB of HBM4 memory. "
+       "Chief executive Jensen Huang showed the part on stage at the company's developer conference in "
+       "San Jose. Nvidia said Vera delivers 3.3 times the training throughput of the previous generation. "
+       "Cloud providers are expected to offer it in the second half of the year."),
+    _a("launch-2", "launch", 5, "Silicon Desk", "Huang takes the wraps off Vera, Nvidia's next AI chip",
+       "At its annual developer gathering in San Jose, Nvidia introduced Vera, the successor to its "
+       "current flagship AI processor. The chip carries 288 GB of high-bandwidth memory. Huang told the "
+       "audience that hyperscalers will get the first units later this year. Analysts said the launch "
+       "keeps pressure on AMD's MI400 line."),
+    _a("launch-3", "launch", 20, "Wire One", "Nvidia launches Vera GPU, promising 3.3x faster training",
+       "Nvidia launched a new graphics processor for data centers named Vera. The company claimed a 3.3x "
+       "gain in training speed over its predecessor. The product was presented in San Jose on Monday."),
+    # -- ... and its quarterly results a month later
+    _a("earn-1", "earnings", 24 * 30, "Wire One", "Nvidia revenue jumps 62% as data-center sales climb",
+       "Nvidia reported first-quarter revenue of $58.2 billion, up 62% from a year earlier, driven by "
+       "data-center sales. The chipmaker forecast second-quarter revenue of about $63 billion, above "
+       "analyst estimates. Shares rose 4% in extended trading."),
+    _a("earn-2", "earnings", 24 * 30 + 3, "Market Tape", "Nvidia beats estimates with $58.2bn quarter",
+       "Nvidia's quarterly sales reached $58.2bn, beating Wall Street forecasts. Data-center revenue made "
+       "up most of the total. The company guided to roughly $63bn for the current quarter and said demand "
+       "for its Vera chips is strong."),
+    # -- an export rule announced ...
+    _a("rule-1", "rule", 24 * 3, "Policy Wire", "US curbs AI chip exports to Gulf states with new license rule",
+       "The Commerce Department's Bureau of Industry and Security issued a rule requiring licenses for "
+       "shipments of advanced AI accelerators to the United Arab Emirates and Saudi Arabia. The rule caps "
+       "each country at 320,000 GPUs through 2027. Officials said the measure is meant to stop diversion of "
+       "chips to China."),
+    _a("rule-2", "rule", 24 * 3 + 6, "Chip Ledger", "New BIS rule sets 320,000-GPU cap for UAE and Saudi Arabia",
+       "Washington will require export licenses before Nvidia and AMD can ship top AI chips to the UAE and "
+       "Saudi Arabia, under a rule published by the Bureau of Industry and Security. Each country may "
+       "receive at most 320,000 GPUs through 2027. Gulf data-center builders had planned far larger orders."),
+    _a("rule-3", "rule", 24 * 4, "Gulf Business Daily", "Gulf AI projects face licence hurdle under US rule",
+       "A US export rule now forces chipmakers to obtain licences for AI accelerator sales to Saudi Arabia "
+       "and the UAE. The Bureau of Industry and Security said the cap of 320,000 GPUs per country runs "
+       "through 2027. Local developers said the restriction could slow their campus plans."),
+    # -- ... and the same rule withdrawn three weeks later
+    _a("withdraw-1", "withdraw", 24 * 24, "Policy Wire", "Commerce withdraws Gulf AI chip license rule",
+       "The Commerce Department withdrew the rule that required licenses for AI chip exports to the UAE "
+       "and Saudi Arabia, three weeks after publishing it. The Bureau of Industry and Security said it will "
+       "draft a replacement. The 320,000-GPU country cap no longer applies."),
+    _a("withdraw-2", "withdraw", 24 * 24 + 4, "Chip Ledger", "US rescinds cap on AI chip shipments to Gulf",
+       "Washington rescinded its licensing requirement for advanced AI accelerators bound for Saudi Arabia "
+       "and the United Arab Emirates. Nvidia and AMD can resume shipments without a license while the "
+       "Bureau of Industry and Security writes a new framework."),
+    # -- three different DeepSeek events in the same week
+    _a("ds-smuggle-1", "ds-smuggle", 48, "Asia Tech Report", "DeepSeek trained new model on smuggled Blackwell chips",
+       "Chinese AI developer DeepSeek trained its newest model on Nvidia Blackwell chips that were brought "
+       "into China despite US export bans, people familiar with the matter said. The servers sit in a data "
+       "center in Inner Mongolia. Markings that could identify the chips' origin were removed."),
+    _a("ds-smuggle-2", "ds-smuggle", 52, "Wire One", "Banned Nvidia Blackwell GPUs found in DeepSeek's Inner Mongolia cluster",
+       "DeepSeek is using Nvidia Blackwell accelerators that cannot legally be exported to China, according "
+       "to two sources. The hardware is housed at a facility in Inner Mongolia. The report raises questions "
+       "about how well US controls are enforced."),
+    _a("ds-hire-1", "ds-hire", 50, "Digital Semis", "DeepSeek recruits chip designers for in-house AI processor",
+       "DeepSeek has begun hiring semiconductor design engineers, job listings show, signalling plans to "
+       "build its own AI processor. The postings seek experts in chip architecture and compilers in "
+       "Hangzhou. The company has not confirmed a chip program."),
+    _a("ds-hire-2", "ds-hire", 60, "Asia Tech Report", "DeepSeek job ads point to custom silicon effort",
+       "A wave of job ads from DeepSeek for chip architects and verification engineers suggests the AI "
+       "start-up wants its own accelerator. The Hangzhou-based firm posted more than 20 roles. Analysts "
+       "said designing a chip could take years."),
+    _a("ds-delay-1", "ds-delay", 55, "The Compute Letter", "DeepSeek's R2 model delayed by H20 shortage",
+       "DeepSeek has pushed back the release of its R2 reasoning model because it cannot get enough Nvidia "
+       "H20 chips, two people said. New US licence requirements halted H20 shipments to China. Chief "
+       "executive Liang Wenfeng is not satisfied with R2's performance."),
+    _a("ds-delay-2", "ds-delay", 58, "Wire One", "H20 curbs stall DeepSeek R2 launch",
+       "The launch of DeepSeek's R2 has slipped as the start-up struggles to obtain Nvidia H20 processors "
+       "after Washington required export licences for them. Chinese cloud customers running its R1 model "
+       "also face capacity limits."),
+    # -- two data-center campuses in the same week
+    _a("msft-1", "msft-campus", 30, "DC Frontier", "Microsoft plans 1.2 GW AI campus in Wisconsin",
+       "Microsoft will build a 1.2 GW data-center campus in Mount Pleasant, Wisconsin, for AI training. "
+       "The company said the first phase will come online in 2027. We Energies will supply power from a "
+       "new gas plant and solar farms."),
+    _a("msft-2", "msft-campus", 36, "Grid Watch", "We Energies to power Microsoft's 1.2-gigawatt Mount Pleasant site",
+       "Utility We Energies agreed to deliver 1.2 gigawatts to Microsoft's planned AI data center in Mount "
+       "Pleasant. The campus will be built in phases starting this year, with the first buildings in "
+       "service in 2027."),
+    _a("meta-1", "meta-campus", 32, "DC Frontier", "Meta breaks ground on 2 GW Louisiana data center",
+       "Meta started construction of a 2 GW AI data center in Richland Parish, Louisiana. Entergy will "
+       "build three gas turbines to power the site. Meta expects the campus to host more than a million "
+       "GPUs by 2030."),
+    _a("meta-2", "meta-campus", 40, "Grid Watch", "Entergy gas plants approved for Meta's Richland Parish campus",
+       "Louisiana regulators approved Entergy's plan for three gas-fired plants serving Meta's new data "
+       "center in Richland Parish. The facility is designed for 2 GW of load when complete."),
+    # -- a funding round
+    _a("cw-1", "coreweave-debt", 70, "Market Tape", "CoreWeave secures $7.5 billion debt facility",
+       "GPU cloud provider CoreWeave raised $7.5 billion in debt financing led by Blackstone and Magnetar. "
+       "The money will pay for Nvidia GPUs and data-center leases."),
+    _a("cw-2", "coreweave-debt", 75, "Chip Ledger", "Blackstone leads $7.5bn loan to CoreWeave",
+       "CoreWeave has closed a $7.5bn private credit deal with Blackstone as lead lender. The GPU cloud "
+       "company plans to spend it on accelerators for its expanding fleet."),
+]
+
+
+def grouped(samples: list[tuple[Article, str]]) -> dict[str, str]:
+    return {article.id: story for article, story in samples}
+
+
+# -- tests ------------------------------------------------------------------------------------
+
+
+def cluster(samples: list[tuple[Article, str]], *, dated: bool = True) -> dict[str, str]:
+    index = StoryIndex(window=timedelta(hours=96))
+    feats = [(a, features(a)) for a, _ in samples]
+    for _, f in feats:
+        index.learn(f)
+    out: dict[str, str] = {}
+    for article, f in sorted(feats, key=lambda x: (x[0].published or T0, x[0].id)):
+        when = article.published if dated and article.published else T0
+        out[article.id] = index.assign(article.id, f, when, learn=False).story_id
+    return out
+
+
+def same_partition(pred: dict[str, str], gold: dict[str, str]) -> list[str]:
+    """Differences between two groupings, as readable lines (empty when they agree)."""
+    problems = []
+    ids = sorted(gold)
+    for i, a in enumerate(ids):
+        for b in ids[i + 1 :]:
+            if (pred[a] == pred[b]) != (gold[a] == gold[b]):
+                problems.append(f"{a} {'==' if pred[a] == pred[b] else '!='} {b}")
+    return problems
+
+
+def test_outlets_join_one_story_and_confusable_events_stay_apart() -> None:
+    assert same_partition(cluster(SAMPLES), grouped(SAMPLES)) == []
+
+
+def test_without_dates_event_content_alone_separates_stories() -> None:
+    # All at one instant: the time window cannot help; the launch/earnings and the rule/withdrawal
+    # pairs must be kept apart by what the articles say.
+    assert same_partition(cluster(SAMPLES, dated=False), grouped(SAMPLES)) == []
+
+
+def test_story_id_is_derived_from_the_founding_article() -> None:
+    pred = cluster(SAMPLES)
+    assert pred["launch-2"] == story_id_for("launch-1")
+    assert story_id_for("launch-1") == story_id_for("launch-1")
+    assert story_id_for("launch-1").startswith("s-")
+
+
+def test_outside_the_window_the_same_words_found_a_new_story() -> None:
+    index = StoryIndex(window=timedelta(hours=96))
+    article = SAMPLES[0][0]
+    copy = Article(id="copy", title=article.title, text=article.text, published=T0 + timedelta(days=9))
+    first = index.assign(article.id, features(article), T0)
+    near = index.assign("near", features(copy), T0 + timedelta(hours=30))
+    far = index.assign("far", features(copy), T0 + timedelta(days=12))
+    assert first.created and not near.created and near.story_id == first.story_id
+    assert far.created and far.story_id != first.story_id
+
+
+def test_wire_copy_merges_even_when_first_seen_alone() -> None:
+    index = StoryIndex()
+    a = SAMPLES[5][0]
+    reprint = Article(id="reprint", title=a.title.upper(), text=a.text.replace(". ", ".\n\n"))
+    index.assign(a.id, features(a), T0)
+    result = index.assign(reprint.id, features(reprint), T0 + timedelta(hours=1))
+    assert not result.created
+    assert result.score > 0.9
+
+
+def test_new_facts_name_what_a_follow_up_adds() -> None:
+    index = StoryIndex()
+    first = SAMPLES[0][0]  # launch-1: Nvidia, San Jose, 3.3 times
+    follow = SAMPLES[1][0]  # launch-2 adds AMD's MI400
+    nvidia = Entity("Nvidia", "organization")
+    first_triage = Triage(True, 0.9, ("chips",), (nvidia, Entity("San Jose", "place")), 60, "")
+    follow_triage = Triage(
+        True, 0.9, ("chips",), (nvidia, Entity("AMD", "organization"), Entity("MI400", "product")), 60, ""
+    )
+    index.assign(first.id, features(first, first_triage), T0)
+    result = index.assign(follow.id, features(follow, follow_triage), T0 + timedelta(hours=5))
+    assert not result.created
+    assert "Nvidia" not in result.new_facts
+    assert "AMD" in result.new_facts and "MI400" in result.new_facts
+
+
+def test_state_and_restore_keep_joining_reports_after_a_restart() -> None:
+    index = StoryIndex()
+    rule = SAMPLES[5][0]
+    created = index.assign(rule.id, features(rule), rule.published or T0)
+    saved = index.state(created.story_id)
+    import json
+
+    restored = StoryIndex()
+    restored.restore(created.story_id, json.loads(json.dumps(saved)))
+    second = SAMPLES[6][0]
+    result = restored.assign(second.id, features(second), second.published or T0)
+    assert result.story_id == created.story_id and not result.created
+
+
+def test_expire_drops_old_stories() -> None:
+    index = StoryIndex()
+    for article, _ in SAMPLES[:3]:
+        index.assign(article.id, features(article), article.published or T0)
+    assert len(index) == 1
+    assert index.expire(T0 + timedelta(days=30)) == 1
+    assert len(index) == 0
+    late = SAMPLES[2][0]
+    again = index.assign("again", features(late), T0 + timedelta(days=30, hours=1))
+    assert again.created
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("a $10bn deal", "usd:1e+10"),
+        ("a $10 billion deal", "usd:1e+10"),
+        ("1.2 GW of power", "mw:1.2e+03"),
+        ("1,200 MW of power", "mw:1.2e+03"),
+        ("50,000 Nvidia GPUs", "n:5e+04"),
+        ("fifty sites and 50k GPUs", "n:5e+04"),
+        ("up 62% from", "pct:62"),
+    ],
+)
+def test_figures_are_normalised_so_outlets_meet(text: str, key: str) -> None:
+    assert key in {f.key for f in figures(text)}
+
+
+def test_years_and_small_numbers_are_not_figures() -> None:
+    assert figures("In 2025, 12 firms met on March 3.") == []
+
+
+def test_event_types_name_the_kind_of_event() -> None:
+    assert "withdraw" in event_types("Commerce rescinds the chip rule")
+    assert "earnings" in event_types("Quarterly revenue rose 20%")
+    assert "launch" in event_types("The company unveiled a new accelerator")
+    assert "delay" not in event_types("The company unveiled a new accelerator")
+
+
+def test_assignment_cost_does_not_grow_with_stored_stories() -> None:
+    """Counted in scored candidates, not time: the index never compares against every story."""
+    index = StoryIndex(window=timedelta(hours=96))
+    scored: list[int] = []
+    original = index._similarity
+
+    def counting(*args: object) -> float:
+        scored[-1] += 1
+        return original(*args)  # type: ignore[arg-type]
+
+    index._similarity = counting  # type: ignore[method-assign,assignment]
+    for i in range(3000):
+        scored.append(0)
+        company = f"Firm{i % 700}"
+        article = Article(
+            id=f"a{i}",
+            title=f"{company} plans {i * 7 + 1000:,}-GPU cluster in Region{i % 311}",
+            text=f"{company} will build a data center in Region{i % 311} with Nvidia GPUs.",
+        )
+        index.assign(article.id, features(article), T0 + timedelta(minutes=i))
+    assert max(scored) <= 12
