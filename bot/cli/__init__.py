@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "bot.cli.poll",
     "bot.cli.feeds",
     "bot.cli.db",
+    "bot.cli.slack",
     "bot.cli.demo",
 )
 

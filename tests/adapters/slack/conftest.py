@@ -5,6 +5,7 @@ import hmac
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,8 +21,15 @@ SIGNING_SECRET = "test-signing-secret-0123456789"
 
 
 @pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def fake_slack(clock: FakeClock) -> AsyncIterator[FakeSlack]:
+    # The fake judges each channel's rate on the same fake clock the adapter's pacer sleeps on:
+    # pacing is real and checked in every test, and no test waits for wall-clock seconds.
+    fake = await FakeSlack(clock=clock).start()
     yield fake
     await fake.stop()
 
@@ -33,7 +41,6 @@ def slack_settings(fake: FakeSlack, **overrides: Any) -> SlackSettings:
         "http_host": "127.0.0.1",
         "http_path": "/slack/events",
         "api_base_url": fake.base_url,
-        "pace_s": 0.0,
     }
     values.update(overrides)
     # Port 0 (any free port) is below the config's minimum, so it is set after validation.
@@ -62,15 +69,19 @@ class FakeClock:
 
 
 @pytest.fixture
-def make_adapter(fake_slack: FakeSlack) -> Callable[..., SlackAdapter]:
+def make_adapter(fake_slack: FakeSlack, clock: FakeClock) -> Callable[..., SlackAdapter]:
     def build(
         router: CommandHandler | None = None,
         *,
         bot_token: str = GOOD_TOKEN,
         pacer: Pacer | None = None,
+        now: Callable[[], datetime] | None = None,
         **settings: Any,
     ) -> SlackAdapter:
-        return SlackAdapter(slack_settings(fake_slack, **settings), tokens(bot_token), router, pacer=pacer)
+        extra: dict[str, Any] = {"now": now} if now is not None else {}
+        config = slack_settings(fake_slack, **settings)
+        pacer = pacer or Pacer(config.pace_s, clock=clock, sleep=clock.sleep)
+        return SlackAdapter(config, tokens(bot_token), router, pacer=pacer, **extra)
 
     return build
 

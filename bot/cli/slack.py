@@ -1,0 +1,32 @@
+"""`infrawire slack manifest`: print the Slack app manifest for "Create app -> From a manifest"."""
+
+from __future__ import annotations
+
+import argparse
+
+from adapters.slack.manifest import build_manifest, render_manifest
+from bot.cli import add_config_option
+from bot.config import load_settings
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("slack", help="Slack app helpers (manifest)")
+    sub = parser.add_subparsers(dest="slack_command", metavar="ACTION", required=True)
+    manifest = sub.add_parser("manifest", help="print the Slack app manifest (YAML or JSON)")
+    manifest.add_argument(
+        "--request-url",
+        default=None,
+        metavar="URL",
+        help="public https URL Slack posts commands to (HTTP mode; ends with slack.http_path)",
+    )
+    manifest.add_argument("--format", choices=("yaml", "json"), default="yaml")
+    manifest.add_argument("--name", default="infrawire", help="app and bot display name")
+    add_config_option(manifest)
+    manifest.set_defaults(func=run_manifest)
+
+
+def run_manifest(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    data = build_manifest(settings.slack, request_url=args.request_url, name=args.name)
+    print(render_manifest(data, args.format), end="" if args.format == "yaml" else "\n")
+    return 0
