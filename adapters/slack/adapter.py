@@ -88,6 +88,8 @@ class SlackAdapter:
         pacer: Pacer | None = None,
         now: Callable[[], datetime] = _utcnow,
         admin_ttl_s: float | None = None,
+        on_fatal: Callable[[str], Awaitable[None]] | None = None,
+        on_healthy: Callable[[], Awaitable[None]] | None = None,
     ):
         self.settings = settings
         self.tokens = tokens
@@ -102,6 +104,9 @@ class SlackAdapter:
         self.receiver: Receiver | None = None
         self.identity: dict[str, Any] = {}  # auth.test: team_id, user_id, bot_id
         self.fatal_reason: str | None = None
+        # Where a fatal token problem is reported (the store, so `status` shows it) and cleared.
+        self.on_fatal = on_fatal
+        self.on_healthy = on_healthy
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -112,12 +117,21 @@ class SlackAdapter:
         except Exception as exc:
             error = map_error(exc)
             if isinstance(error, Fatal):
-                self.fatal_reason = str(error)
-                log.error("slack.auth_failed", reason=self.fatal_reason)
+                await self._fatal(str(error))
             raise error from None
         self.identity = {k: response.get(k) for k in ("team_id", "team", "user_id", "bot_id", "url")}
         self.fatal_reason = None
+        if self.on_healthy is not None:
+            await self.on_healthy()
         return self.identity
+
+    async def _fatal(self, reason: str) -> None:
+        first = self.fatal_reason is None
+        self.fatal_reason = reason
+        if first:
+            log.error("slack.fatal", reason=reason)
+            if self.on_fatal is not None:
+                await self.on_fatal(reason)
 
     async def start(self) -> None:
         identity = await self.check_auth()
@@ -155,7 +169,7 @@ class SlackAdapter:
                 if isinstance(error, RateLimited):
                     self.pacer.defer(channel, error.retry_after)
                 elif isinstance(error, Fatal):
-                    self.fatal_reason = str(error)
+                    await self._fatal(str(error))
                 raise error from None
         return str(response.get("ts"))
 

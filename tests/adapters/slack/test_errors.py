@@ -111,3 +111,28 @@ async def test_network_failure_is_transient() -> None:
 def test_unexpected_exceptions_are_not_swallowed() -> None:
     with pytest.raises(ZeroDivisionError):
         map_error(ZeroDivisionError())
+
+
+async def test_fatal_is_reported_once_and_cleared_by_a_good_start(
+    make_adapter: Callable[..., SlackAdapter],
+) -> None:
+    events: list[str] = []
+
+    async def on_fatal(reason: str) -> None:
+        events.append("fatal: " + reason)
+
+    async def on_healthy() -> None:
+        events.append("healthy")
+
+    bad = make_adapter(bot_token="xoxb-fake-revoked")
+    bad.on_fatal, bad.on_healthy = on_fatal, on_healthy
+    for _ in range(2):
+        with pytest.raises(Fatal):
+            await bad.check_auth()
+    assert len(events) == 1 and events[0].startswith("fatal: ") and "token_revoked" in events[0]
+
+    good = make_adapter()
+    good.on_fatal, good.on_healthy = on_fatal, on_healthy
+    await good.check_auth()
+    assert events[-1] == "healthy"
+    assert good.identity["team_id"] == "T0FAKE"
