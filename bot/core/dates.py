@@ -132,10 +132,8 @@ def find_dates(sentence: str, published: datetime | None = None) -> list[FoundDa
                 year = pub.year + 1 if month <= pub.month else pub.year
             elif which == "this" or which == "earlier this":
                 year = pub.year
-            else:  # last / late last / early last
-                year = pub.year - 1 if month >= pub.month else pub.year
-                if "last" in which and which != "last":
-                    year = pub.year - 1
+            else:  # "last March" is the previous year's March: this year's would be "in March"
+                year = pub.year - 1
             add(f"{year:04d}-{month:02d}", m)
         for m in _WEEKDAY.finditer(sentence):
             back = (pub.weekday() - WEEKDAYS[m.group(1).lower()]) % 7

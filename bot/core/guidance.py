@@ -72,7 +72,8 @@ def audiences_for(topics: Sequence[str], vocab: Any = None, *, limit: int = 4) -
     scores: dict[str, float] = {}
     for rank, topic in enumerate(topics):
         for pos, audience in enumerate(mapping.get(topic, ())):
-            scores[audience] = scores.get(audience, 0.0) + 1.0 / (1 + rank) + 0.5 / (1 + pos)
+            # The leading topic and its first audience weigh most.
+            scores[audience] = scores.get(audience, 0.0) + 2.0 / (1 + rank) / (1 + pos)
     ordered = sorted(scores, key=lambda a: -scores[a])
     if known:
         ordered = [a for a in ordered if a in known] or ordered

@@ -51,15 +51,15 @@ _EVENT = _forms(
 ) | frozenset("bought built won said says told withdrew funding earnings revenue sold".split())
 _CONSEQUENCE = _forms(
     """mean signal underscore highlight threaten risk impact boost hurt allow enable limit hinder force
-    undermine depend question concern raise"""
+    undermine depend"""
 ) | frozenset(
     """could would might because implications pressure critical crucial effectiveness competitiveness
-    cost costs shortage shortages reliance dependence consequences""".split()
+    cost costs shortage shortages reliance dependence consequences questions concerns""".split()
 )
 _FORWARD = _forms("expect plan aim intend forecast schedule") | frozenset(
     "will likely slated upcoming poised next could".split()
 )
-_BY_YEAR = re.compile(r"\b(?:by|in|from) (?:19|20)\d\d\b")
+_BY_YEAR = re.compile(r"\b(?:by|in|from|until|through) ((?:19|20)\d\d)\b")
 _FIGURE = re.compile(r"\d")
 _BOILERPLATE = re.compile(  # matched against lower-cased text
     r"\b(?:click|subscribe|sign up|newsletter|cookies?|all rights reserved|advertisement|read more|"
@@ -191,6 +191,7 @@ def summarize(
     for rank, (article, _) in enumerate(used):
         texts.append(norm(article.title + "\n" + article.text))
         title_norm = norm(article.title).lower()
+        year = article.published.year if article.published else None
         for position, raw in enumerate(_sentences_of(article.text)[:MAX_SENTENCES]):
             text = norm(raw)
             if not text or text.lower() == title_norm:
@@ -199,7 +200,10 @@ def summarize(
             words = _content_words(lower)
             mentioned = sum(1 for n in names if n in lower)
             figure = bool(_FIGURE.search(text))
-            forward = len(words & _FORWARD) + (1 if figure and _BY_YEAR.search(lower) else 0)
+            forward = len(words & _FORWARD)
+            if figure and year is not None:
+                # "by 2028" looks forward only from an article written before 2028.
+                forward += any(int(y) >= year for y in _BY_YEAR.findall(lower))
             pool.append(
                 _Sentence(
                     text=text,
@@ -252,6 +256,18 @@ def summarize(
     else:
         why_it_matters = _derived_why(topics, relevant)
 
+    # Future implications: forward-looking sentences not already on the card.
+    future: list[_Sentence] = []
+    for s in sorted(
+        (s for s in good if s.forward and s not in chosen),
+        key=lambda s: -(s.forward + 0.5 * s.main + 0.3 * s.figure - 0.02 * s.position),
+    ):
+        if len(future) >= 3:
+            break
+        if distinct(s):
+            future.append(s)
+            chosen.append(s)
+
     # Key takeaways: distinct, informative sentences (figures, names, events), 3 to 5.
     ranked = sorted(
         (s for s in good if s not in chosen),
@@ -268,18 +284,6 @@ def summarize(
             takeaways.append(s)
             chosen.append(s)
     takeaways.sort(key=lambda s: (s.article, s.position))
-
-    # Future implications: forward-looking sentences not already on the card.
-    future: list[_Sentence] = []
-    for s in sorted(
-        (s for s in good if s.forward and s not in chosen),
-        key=lambda s: -(s.forward + 0.5 * s.main + 0.3 * s.figure - 0.02 * s.position),
-    ):
-        if len(future) >= 3:
-            break
-        if distinct(s):
-            future.append(s)
-            chosen.append(s)
 
     timeline = _timeline(items, good, main_lower, history)
 
