@@ -113,6 +113,9 @@ class DiscordSettings(_Section):
     api_base_url: str = "https://discord.com/api/v10"
     guild_ids: list[int] = []
     webhooks: list[DiscordWebhook] = []
+    application_id: int | None = None  # for `infrawire discord invite-url`
+    # A rate-limit wait longer than this is handed back to the dispatcher instead of slept out.
+    max_ratelimit_wait_s: float = Field(30, ge=30)
 
 
 class Settings(_Section):

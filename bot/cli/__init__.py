@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "bot.cli.db",
     "bot.cli.slack",
     "bot.cli.demo",
+    "bot.cli.discord",
 )
 
 
