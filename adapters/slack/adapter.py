@@ -135,8 +135,15 @@ class SlackAdapter:
 
     async def start(self) -> None:
         identity = await self.check_auth()
-        self.receiver = build_receiver(self.settings, self.bolt, self.tokens)
-        await self.receiver.start()
+        receiver = build_receiver(self.settings, self.bolt, self.tokens)
+        try:
+            await receiver.start()
+        except BaseException as exc:
+            await receiver.stop()  # release the socket client's session / the half-set-up server
+            if isinstance(exc, Fatal):
+                await self._fatal(str(exc))
+            raise
+        self.receiver = receiver
         log.info("slack.started", mode=self.settings.mode, team=identity.get("team_id"))
 
     async def stop(self) -> None:

@@ -21,11 +21,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import Rendered, render, render_text
+from adapters.slack.errors import FATAL, map_error
 from adapters.slack.manifest import slash_names
 from bot.config import SlackSettings, secret
 from bot.errors import ConfigError
 from bot.log import get_logger
-from bot.messages import CommandContext, Reply
+from bot.messages import CommandContext, Fatal, Reply
 
 log = get_logger(__name__)
 
@@ -250,6 +251,20 @@ class SocketReceiver:
         self.handler = AsyncSocketModeHandler(bolt, app_token)
 
     async def start(self) -> None:
+        # Ask for the WebSocket URL ourselves first: the SDK's connect loop retries a rejected
+        # app token forever, while we want a clear, fatal error naming the variable.
+        client = self.handler.client
+        try:
+            response = await client.web_client.apps_connections_open(app_token=client.app_token)
+        except SlackApiError as exc:
+            code = str(exc.response.get("error", "")) if exc.response is not None else ""
+            if code in FATAL or code == "not_allowed_token_type":
+                raise Fatal(
+                    f"Slack rejected the app-level token ({code}): set SLACK_APP_TOKEN to an xapp- token "
+                    "with the connections:write scope"
+                ) from None
+            raise map_error(exc) from None
+        client.wss_uri = str(response["url"])
         await self.handler.connect_async()
         log.info("slack.socket_connected")
 

@@ -44,6 +44,7 @@ METHOD_SCOPES: dict[str, str | None] = {
     "chat.postMessage": "chat:write",
     "users.info": "users:read",
     "auth.test": None,
+    "apps.connections.open": None,  # Socket Mode: the xapp- token's connections:write, not a bot scope
 }
 
 

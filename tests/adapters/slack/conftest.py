@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import time
@@ -15,6 +16,7 @@ import pytest
 from adapters.slack.adapter import Pacer, SlackAdapter
 from adapters.slack.app import CommandHandler, SlackTokens
 from bot.config import SlackSettings
+from bot.messages import CommandContext, Reply
 from tests.adapters.slack.fake_slack_api import GOOD_TOKEN, TEAM_ID, FakeSlack
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
@@ -130,3 +132,18 @@ async def post_command(
     }
     async with aiohttp.ClientSession() as session, session.post(url, data=body, headers=headers) as resp:
         return resp.status, await resp.text()
+
+
+class RecordingRouter:
+    """Stands in for bot.commands.CommandRouter: records what the adapter passed, answers `reply`."""
+
+    def __init__(self, reply: Callable[[str, CommandContext], Reply] | None = None):
+        self.calls: list[tuple[str, CommandContext]] = []
+        self.reply = reply or (lambda text, ctx: Reply(text=f"ok: {text}"))
+        self.gate: asyncio.Event | None = None
+
+    async def handle(self, text: str, ctx: CommandContext) -> Reply:
+        self.calls.append((text, ctx))
+        if self.gate is not None:
+            await self.gate.wait()
+        return self.reply(text, ctx)

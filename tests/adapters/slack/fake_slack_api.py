@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 GOOD_TOKEN = "xoxb-fake-good-token"
+APP_TOKEN = "xapp-fake-app-token"  # app-level token: only for apps.connections.open
 # Tokens that authenticate but are in a fatal state, as Slack reports them.
 TOKEN_ERRORS = {
     "xoxb-fake-revoked": "token_revoked",
@@ -65,6 +66,8 @@ class FakeSlack:
     _runner: web.AppRunner | None = None
     _changed: asyncio.Condition | None = None
     port: int = 0
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)  # open Socket Mode connections
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)  # what the app sent back
 
     # -- server -----------------------------------------------------------------------------------
 
@@ -73,6 +76,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{key}", self._respond)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -81,6 +85,8 @@ class FakeSlack:
         return self
 
     async def stop(self) -> None:
+        for ws in list(self.sockets):
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -144,6 +150,10 @@ class FakeSlack:
         if not auth.startswith("Bearer "):
             return self._error("not_authed")
         token = auth.removeprefix("Bearer ").strip()
+        if method == "apps.connections.open":
+            if token != APP_TOKEN:
+                return self._error("not_allowed_token_type" if token in self.tokens else "invalid_auth")
+            return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
         if token in TOKEN_ERRORS:
             return self._error(TOKEN_ERRORS[token])
         if token not in self.tokens:
@@ -206,6 +216,34 @@ class FakeSlack:
             )
         )
         return web.json_response({"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}})
+
+    # -- Socket Mode ------------------------------------------------------------------------------
+
+    async def _socket(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake"}})
+        await self._notify()
+        try:
+            async for msg in ws:
+                if msg.type == web.WSMsgType.TEXT:
+                    self.socket_acks.append(json.loads(msg.data))
+                    await self._notify()
+        finally:
+            self.sockets.remove(ws)
+        return ws
+
+    async def push_slash_command(self, envelope_id: str, payload: dict[str, Any]) -> None:
+        """Deliver a slash command over every open Socket Mode connection, as Slack does."""
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": "slash_commands",
+            "accepts_response_payload": True,
+            "payload": payload,
+        }
+        for ws in list(self.sockets):
+            await ws.send_json(envelope)
 
     # -- response_url -----------------------------------------------------------------------------
 

@@ -95,7 +95,7 @@ async def test_scopes_cover_every_method_used(
     await adapter.send(CHAN, message())
     await adapter.admins.is_admin("U1")
     used = set(fake_slack.methods)
-    assert used == set(METHOD_SCOPES)
+    assert used == set(METHOD_SCOPES) - {"apps.connections.open"}  # that one is Socket Mode's
     needed = {METHOD_SCOPES[m] for m in used} - {None}
     # Slash commands need `commands`; everything else is needed by a method we call.
     assert set(BOT_SCOPES) == needed | {"commands"}

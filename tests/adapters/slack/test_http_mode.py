@@ -12,25 +12,10 @@ import pytest
 from adapters.slack.adapter import SlackAdapter
 from bot.messages import CommandContext, DigestItem, DigestMessage, DigestSection, Reply
 from bot.models import SourceRef
-from tests.adapters.slack.conftest import post_command
+from tests.adapters.slack.conftest import RecordingRouter, post_command
 from tests.adapters.slack.fake_slack_api import TEAM_ID, FakeSlack
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-
-
-class RecordingRouter:
-    """Stands in for bot.commands.CommandRouter: records what the adapter passed, answers `reply`."""
-
-    def __init__(self, reply: Callable[[str, CommandContext], Reply] | None = None):
-        self.calls: list[tuple[str, CommandContext]] = []
-        self.reply = reply or (lambda text, ctx: Reply(text=f"ok: {text}"))
-        self.gate: asyncio.Event | None = None
-
-    async def handle(self, text: str, ctx: CommandContext) -> Reply:
-        self.calls.append((text, ctx))
-        if self.gate is not None:
-            await self.gate.wait()
-        return self.reply(text, ctx)
 
 
 @pytest.fixture
