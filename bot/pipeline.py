@@ -167,50 +167,59 @@ class Pipeline:
 
     async def _fetch_parse(self, feed: Feed, now: datetime) -> _Fetched:
         """Conditional GET, then parse off the event loop and normalise the entries."""
-        from bot.ingest.parse import parse_feed, to_article
-        from bot.ingest.schedule import next_check
+        from bot.ingest.parse import parse_feed_async, to_article
+        from bot.ingest.schedule import next_check_for, observed_interval
 
         result = await self.fetcher.fetch(
-            feed.url, etag=feed.etag, last_modified=feed.last_modified, allow_private=feed.allow_private
+            feed.url,
+            etag=feed.etag,
+            last_modified=feed.last_modified,
+            allow_private=feed.allow_private,
+            allow_file=feed.added_by == "config",  # file:// only from the config file
         )
+        poll = self.settings.poll
         if result.not_modified:
             return _Fetched(
                 feed=feed,
                 not_modified=True,
-                next_check_at=next_check(feed, result, now=now, settings=self.settings.poll, rng=self._rng),
+                next_check_at=next_check_for(feed, result, now=now, settings=poll, rng=self._rng),
             )
-        parsed = await asyncio.to_thread(parse_feed, result.body, url=result.url)
-        source = feed.title or parsed.title or None
+        parsed = await parse_feed_async(result.body, url=result.final_url, content_type=result.content_type)
         articles = [
-            a
-            for a in (
-                to_article(e, feed_id=feed.id, source=source, feed_url=feed.url) for e in parsed.entries
-            )
-            if a
+            to_article(item, parsed, feed_id=feed.id, source=feed.title, feed_url=feed.url)
+            for item in parsed.items
         ]
+        gap = _mean_gap(articles)
+        interval = observed_interval(feed.update_interval_s, gap) if gap else feed.update_interval_s
         return _Fetched(
             feed=feed,
             articles=articles,
             title=parsed.title,
             etag=result.etag,
             last_modified=result.last_modified,
-            next_check_at=next_check(
-                feed, result, now=now, settings=self.settings.poll, rng=self._rng, parsed=parsed
-            ),
-            update_interval_s=_update_interval(articles),
+            next_check_at=next_check_for(feed, result, now=now, settings=poll, rng=self._rng, parsed=parsed),
+            update_interval_s=interval,
         )
 
     def _failure_next(self, feed: Feed, now: datetime, error: FeedError | None) -> datetime:
-        """Exponential backoff from the base interval, or the server's Retry-After, clamped."""
+        """After a failure: exponential backoff, or longer when the server said Retry-After.
+        Without an error (the provisional reschedule before a fetch): the base interval."""
+        from bot.ingest.schedule import backoff_delay, next_check
+
         poll = self.settings.poll
-        delay = float(poll.interval_s) * (2 ** min(feed.error_count + (1 if error else 0), 10))
         if error is None:
-            delay = float(poll.interval_s)
-        if error is not None and error.retry_after:
-            delay = max(delay, error.retry_after)
-        delay = min(max(delay, poll.min_interval_s), poll.max_interval_s)
-        delay *= 1 + self._rng.uniform(-poll.jitter, poll.jitter)
-        return now + timedelta(seconds=delay)
+            return next_check(
+                now,
+                base_s=poll.interval_s,
+                min_s=poll.min_interval_s,
+                max_s=poll.max_interval_s,
+                jitter=poll.jitter,
+                rand=self._rng.random(),
+            )
+        delay = backoff_delay(
+            feed.error_count + 1, base_s=poll.interval_s, max_s=poll.max_interval_s, rand=self._rng.random()
+        )
+        return now + timedelta(seconds=max(delay, error.retry_after or 0.0))
 
     # -- sequential phase ----------------------------------------------------------------------
 
@@ -399,7 +408,7 @@ class Pipeline:
         return int(await route_pending(self.store, now=now))
 
 
-def _update_interval(articles: Sequence[Article]) -> float | None:
+def _mean_gap(articles: Sequence[Article]) -> float | None:
     """The mean gap between the feed's recent items, in seconds (how often it really updates)."""
     dates = sorted({a.published for a in articles if a.published is not None}, reverse=True)[:20]
     if len(dates) < 2:
