@@ -264,3 +264,26 @@ async def test_next_check_is_set_before_the_fetch(env, feeds: FeedServer, tmp_pa
     await store.feeds.add(feeds.url("a"), now=NOW, allow_private=True)
     await pipeline.poll_due(NOW)
     assert len(seen) == 1 and datetime.fromisoformat(seen[0]) > NOW
+
+
+async def test_new_and_updated_stories_are_routed_to_subscriptions(env, feeds: FeedServer) -> None:
+    pytest.importorskip("bot.routing", reason="routing is not installed yet")
+    from bot.models import Subscription
+
+    store, pipeline = await env()
+    sub = await store.subscriptions.save(
+        Subscription(id=0, platform="console", channel="c1", min_importance=0), now=NOW
+    )
+    feeds.bodies["a"] = rss("Outlet A", [item(1, EXPORT_A, 6)])
+    await store.feeds.add(feeds.url("a"), now=NOW, allow_private=True, backfill=True)
+    first = await pipeline.poll_due(NOW)
+    assert first.deliveries == 1
+    [alert] = await store.deliveries.for_subscription(sub.id)
+    assert alert.kind == "alert" and alert.story_id == first.stories_created[0]
+    # Another outlet adds figures (AMD's MI308): one follow-up for the same story, not a new alert.
+    feeds.bodies["b"] = rss("Outlet B", [item(1, EXPORT_B, 1, site="b")])
+    await store.feeds.add(feeds.url("b"), now=NOW, allow_private=True, backfill=True)
+    second = await pipeline.poll_due(NOW + timedelta(minutes=5))
+    assert second.stories_updated == first.stories_created
+    kinds = [d.kind for d in await store.deliveries.for_subscription(sub.id)]
+    assert kinds.count("alert") == 1 and kinds.count("followup") <= 1
