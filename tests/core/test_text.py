@@ -1,0 +1,147 @@
+"""bot.core.text: HTML to text, repair, boilerplate, sentences, hashing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.core import text
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+THAI_MOJIBAKE_FILE = CORPUS / "000_098d31c2acc1f1a7.txt"
+
+
+def test_html_to_text_drops_chrome_and_keeps_paragraphs() -> None:
+    html = (
+        "<html><head><title>x</title><style>p{color:red}</style><script>var a = 1;</script></head>"
+        "<body><header>Site header</header><nav>Home | Chips | Power</nav>"
+        "<article><h1>Grid operator adds capacity</h1><p>The first   paragraph\n spans lines &amp; more.</p>"
+        "<p>Second paragraph.<br>With a line break.</p></article>"
+        "<aside>Related links</aside><form>Subscribe</form><footer>Footer text</footer></body></html>"
+    )
+    out = text.html_to_text(html)
+    assert out == (
+        "Grid operator adds capacity\n\nThe first paragraph spans lines & more.\n\n"
+        "Second paragraph.\nWith a line break."
+    )
+    for chrome in ("Site header", "Home", "Related links", "Subscribe", "Footer text", "var a", "color"):
+        assert chrome not in out
+
+
+def test_title_from_html_prefers_title_and_trims_site_name() -> None:
+    assert (
+        text.title_from_html("<title>Utility signs 900 MW deal | GridWire</title>")
+        == "Utility signs 900 MW deal"
+    )
+    assert text.title_from_html("<body><h1>Only a heading</h1><p>x</p></body>") == "Only a heading"
+    assert text.title_from_html('<meta property="og:title" content="From &amp; og">') == "From & og"
+    assert text.title_from_html("<p>no title here</p>") is None
+
+
+def test_repair_fixes_cp874_mojibake_of_symbols() -> None:
+    damaged = (
+        "\u2022 bullet".encode().decode("cp874")
+        + " and "
+        + "\u26a1 fast".encode().decode("cp1252", "replace")
+    )
+    assert "โ€ข" in damaged
+    fixed = text.repair(damaged)
+    assert "โ" not in fixed and "€" not in fixed
+    assert fixed.startswith("\u2022 bullet")
+
+
+def test_repair_fixes_latin1_mojibake_and_leaves_real_text() -> None:
+    assert text.repair("The cafÃ© said itâ€™s done") == "The café said it’s done"
+    thai = "ศูนย์ข้อมูลใหม่ในกรุงเทพฯ"
+    assert text.repair(thai) == thai
+    assert text.repair("Über 50 Rechenzentren in München") == "Über 50 Rechenzentren in München"
+
+
+def test_repair_removes_emoji() -> None:
+    assert text.repair("\U0001f4ca What Changed \u26a1") == " What Changed "
+
+
+@pytest.mark.skipif(not THAI_MOJIBAKE_FILE.exists(), reason="shared corpus not present")
+def test_corpus_card_sections_are_recognisable_after_clean() -> None:
+    cleaned = text.clean(THAI_MOJIBAKE_FILE.read_text(encoding="utf-8"))
+    lines = cleaned.split("\n\n")
+    for heading in ("What Changed", "Why It Matters", "What To Do Next", "Timeline", "Future Implications"):
+        assert heading in lines
+    assert not any("\u0e00" <= ch <= "\u0e7f" for ch in cleaned)
+    assert "PostLinkedIn" not in cleaned
+    assert "Read original" not in cleaned
+    assert "rights belong" not in cleaned
+    # The repeated headline survives once.
+    assert lines.count("DeepSeek Seeks Engineers for Banned-Chip Data Centers") == 1
+
+
+def test_strip_boilerplate_removes_site_chrome() -> None:
+    raw = "\n".join(
+        [
+            "Chipmaker opens packaging plant",
+            "Chipmaker opens packaging plant",
+            "Chipmaker opens packaging plant",
+            "5 min read",
+            "Home > News > Semiconductors",
+            "ShareTweetEmail",
+            "PostLinkedIn",
+            "The company said the plant will assemble accelerator packages from next year.",
+            "<p>Production starts with two lines.</p>",
+            "Read original on Example Wire",
+            "Previous Post Next Post",
+            "Join the conversation",
+            "Post a Comment",
+            "Write A Comment",
+            "About the author",
+            "Jane Doe covers semiconductors for the site.",
+        ]
+    )
+    out = text.strip_boilerplate(raw)
+    assert out == (
+        "Chipmaker opens packaging plant\n\n"
+        "The company said the plant will assemble accelerator packages from next year.\n\n"
+        "Production starts with two lines."
+    )
+
+
+def test_strip_boilerplate_keeps_prose_that_mentions_chrome_words() -> None:
+    prose = "Read more about the deal: the operator will share capacity with two tenants in Texas."
+    assert text.strip_boilerplate(prose) == prose
+    assert text.strip_boilerplate("By contrast the new plant uses river water.") == (
+        "By contrast the new plant uses river water."
+    )
+
+
+def test_clean_plain_text_and_html_give_paragraphs() -> None:
+    assert text.clean("First line.\nSecond line.\n\n\nThird.") == "First line.\n\nSecond line.\n\nThird."
+    assert text.clean("<p>One.</p><p>Two &amp; three.</p>") == "One.\n\nTwo & three."
+    assert text.clean("") == ""
+
+
+def test_sentences_respects_abbreviations_and_decimals() -> None:
+    para = (
+        "The U.S. Commerce Dept. said Nvidia Corp. will ship chips rated at 1.2 GW in total. "
+        'The firm, Acme Inc. of Texas, agreed. "It is large," he said. Dr. Lee disagreed! Why?'
+    )
+    assert text.sentences(para) == [
+        "The U.S. Commerce Dept. said Nvidia Corp. will ship chips rated at 1.2 GW in total.",
+        "The firm, Acme Inc. of Texas, agreed.",
+        '"It is large," he said.',
+        "Dr. Lee disagreed!",
+        "Why?",
+    ]
+
+
+def test_sentences_never_merge_paragraphs_and_split_cjk() -> None:
+    assert text.sentences("What Changed\n\nA plant opened") == ["What Changed", "A plant opened"]
+    assert text.sentences("数据中心已开工。预计明年投产。") == ["数据中心已开工。", "预计明年投产。"]
+
+
+def test_content_hash_ignores_case_space_and_punctuation() -> None:
+    a = text.content_hash("Nvidia ships B200", "The chips ship now.\n\nMore soon.")
+    b = text.content_hash("nvidia  ships b200!", "The chips ship now. More soon")
+    c = text.content_hash("Nvidia ships B300", "The chips ship now.\n\nMore soon.")
+    assert a == b
+    assert a != c
+    assert len(a) == 64 and int(a, 16) >= 0
