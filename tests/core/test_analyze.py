@@ -1,0 +1,80 @@
+"""The batch core: triage, clustering and one card per story, in input order."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from typing import Any
+
+import pytest
+
+from bot.core.stories import story_id_for
+from bot.models import Article
+from tests.core.test_stories import SAMPLES, grouped, same_partition
+
+analyze_mod = pytest.importorskip("bot.core.analyze", reason="the triage module has not landed yet")
+taxonomy = pytest.importorskip("bot.core.taxonomy")
+
+GAMING = Article(
+    id="gaming",
+    title="RTX 5070 review: a quiet card for 1440p",
+    text=(
+        "We played twelve games on the GeForce RTX 5070 at 1440p. Frame rates were about 10 percent "
+        "higher than last year's card. The fan stays quiet and the price is $549."
+    ),
+    source="Game Bench",
+)
+
+
+@pytest.fixture(scope="module")
+def vocab() -> Any:
+    return taxonomy.load_vocabulary()
+
+
+def test_results_follow_input_order_and_group_stories(vocab: Any) -> None:
+    articles = [a for a, _ in SAMPLES] + [GAMING]
+    results = analyze_mod.analyze(articles, vocab=vocab)
+    assert [r.article.id for r in results] == [a.id for a in articles]
+    relevant = {r.article.id: r.story_id for r in results if r.article.id in grouped(SAMPLES)}
+    assert same_partition(relevant, grouped(SAMPLES)) == []
+
+
+def test_one_card_object_per_story_and_shared_importance(vocab: Any) -> None:
+    results = analyze_mod.analyze([a for a, _ in SAMPLES], vocab=vocab)
+    by_story: dict[str, list] = {}
+    for r in results:
+        by_story.setdefault(r.story_id, []).append(r)
+    for items in by_story.values():
+        assert all(i.card is items[0].card for i in items)
+        assert len({i.triage.importance for i in items}) == 1
+        assert items[0].card.what_changed
+
+
+def test_irrelevant_article_gets_its_own_story_and_a_card(vocab: Any) -> None:
+    results = analyze_mod.analyze([GAMING, SAMPLES[0][0]], vocab=vocab)
+    gaming = results[0]
+    assert not gaming.triage.relevant
+    assert gaming.story_id == story_id_for("gaming")
+    assert gaming.story_id != results[1].story_id
+    assert gaming.card.what_changed and gaming.card.who_should_care == ()
+
+
+def test_grouping_does_not_depend_on_input_order(vocab: Any) -> None:
+    articles = [a for a, _ in SAMPLES]
+    shuffled = articles[:]
+    random.Random(4).shuffle(shuffled)
+    first = {r.article.id: r.story_id for r in analyze_mod.analyze(articles, vocab=vocab)}
+    second = {r.article.id: r.story_id for r in analyze_mod.analyze(shuffled, vocab=vocab)}
+    assert first == second  # same ids too: the earliest report founds each story
+
+
+def test_undated_articles_still_cluster(vocab: Any) -> None:
+    # Only the events of one week, so the window is not needed to keep them apart.
+    week = [(a, s) for a, s in SAMPLES if s.startswith(("ds-", "msft", "meta", "coreweave"))]
+    undated = [dataclasses.replace(a, published=None) for a, _ in week]
+    results = analyze_mod.analyze(undated, vocab=vocab)
+    assert same_partition({r.article.id: r.story_id for r in results}, grouped(week)) == []
+
+
+def test_empty_batch(vocab: Any) -> None:
+    assert analyze_mod.analyze([], vocab=vocab) == []
