@@ -1,0 +1,513 @@
+"""Fetching feeds politely and defensively.
+
+One aiohttp session per address policy (the strict one for feeds added from chat, a permissive
+one for config feeds with `allow_private`): connection pools must not be shared between them, or
+a pooled connection to an internal host made for a config feed could serve a chat-added URL.
+
+Conditional GET, per-host and global concurrency limits, manual redirects (each hop checked by the
+SSRF guard), a total deadline, and a body cap enforced on the wire and again after decompression:
+decompression is done here, chunk by chunk with a bounded output, so a gzip bomb is stopped at the
+cap without ever being inflated in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import time
+import urllib.request
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver
+
+from bot.config import PollSettings
+from bot.errors import FeedError, UnsafeURLError
+from bot.ingest.ssrf import AddressGuard, GuardedResolver, IPNetwork
+from bot.log import get_logger
+
+log = get_logger(__name__)
+
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    status: Literal["ok", "not_modified"]
+    http_status: int
+    body: bytes
+    final_url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None  # the whole Content-Type header, parameters included
+    charset: str | None = None
+    cache_max_age: float | None = None  # seconds: Cache-Control max-age / s-maxage, or Expires - Date
+    retry_after: float | None = None  # seconds
+    elapsed: float = 0.0
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == "not_modified"
+
+    @property
+    def url(self) -> str:
+        return self.final_url
+
+
+# -- header parsing (pure) ------------------------------------------------------------------------
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def parse_retry_after(
+    value: str | None, *, date: str | None = None, now: datetime | None = None
+) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date (relative to the
+    response's Date header when present, else `now`)."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    when = _http_date(text)
+    if when is None:
+        return None
+    base = _http_date(date) or now or datetime.now(UTC)
+    return max(0.0, (when - base).total_seconds())
+
+
+def parse_cache_max_age(
+    cache_control: str | None,
+    *,
+    expires: str | None = None,
+    date: str | None = None,
+    now: datetime | None = None,
+) -> float | None:
+    """Freshness lifetime in seconds: s-maxage or max-age, else Expires - Date; None if unstated.
+    no-cache / no-store mean 0 (no extra delay beyond our own schedule)."""
+    if cache_control:
+        directives: dict[str, str] = {}
+        for part in cache_control.split(","):
+            key, _, val = part.strip().partition("=")
+            directives[key.strip().lower()] = val.strip().strip('"')
+        if "no-store" in directives or "no-cache" in directives:
+            return 0.0
+        for key in ("s-maxage", "max-age"):
+            if key in directives:
+                try:
+                    return max(0.0, float(int(directives[key])))
+                except ValueError:
+                    continue
+    expires_at = _http_date(expires)
+    if expires_at is not None:
+        base = _http_date(date) or now or datetime.now(UTC)
+        return max(0.0, (expires_at - base).total_seconds())
+    return None
+
+
+def _charset_of(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.strip().partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            return value.strip().strip('"').strip("'").lower()
+    return None
+
+
+# -- decompression with a bounded output ----------------------------------------------------------
+
+
+class _Decoder:
+    """Incremental gzip/deflate decoding that never produces more than `cap` + 1 bytes."""
+
+    def __init__(self, encoding: str, url: str, cap: int):
+        self.encoding = encoding
+        self.url = url
+        self.cap = cap
+        self.total = 0
+        self._obj: zlib._Decompress | None = None
+        self._identity = False
+        self._pending = b""
+
+    def _start(self, head: bytes) -> None:
+        # Servers that label an uncompressed body as gzip/deflate are common enough to tolerate.
+        if self.encoding == "gzip":
+            if head[:2] == b"\x1f\x8b":
+                self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            else:
+                self._identity = True
+        elif len(head) >= 2 and head[0] & 0x0F == 8 and int.from_bytes(head[:2], "big") % 31 == 0:
+            self._obj = zlib.decompressobj(zlib.MAX_WBITS)  # zlib-wrapped deflate, as the RFC says
+        elif head[:1] in (b"<", b"{", b"\xef", b"\xff", b"\xfe", b" ", b"\n", b"\r", b"\t"):
+            self._identity = True  # plainly not compressed
+        else:
+            self._obj = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some servers send
+
+    def _add(self, data: bytes) -> bytes:
+        self.total += len(data)
+        if self.total > self.cap:
+            raise FeedError(
+                f"{self.url}: body larger than {self.cap:,} bytes after decompression; refusing it"
+            )
+        return data
+
+    def feed(self, chunk: bytes) -> bytes:
+        if self._obj is None and not self._identity:
+            self._pending += chunk
+            if len(self._pending) < 2:
+                return b""
+            chunk, self._pending = self._pending, b""
+            self._start(chunk)
+        if self._identity:
+            return self._add(chunk)
+        assert self._obj is not None
+        out: list[bytes] = []
+        data = chunk
+        try:
+            while data:
+                piece = self._obj.decompress(data, self.cap - self.total + 1)
+                out.append(self._add(piece))
+                data = self._obj.unconsumed_tail
+                if self._obj.eof:
+                    break  # trailing garbage after the stream is ignored
+        except zlib.error as exc:
+            raise FeedError(f"{self.url}: corrupt {self.encoding} body ({exc})") from None
+        return b"".join(out)
+
+    def finish(self) -> bytes:
+        if self._obj is None and not self._identity:
+            if not self._pending:
+                return b""
+            self._identity = True
+            return self._add(self._pending)
+        if self._obj is None:
+            return b""
+        try:
+            tail = self._add(self._obj.flush())
+        except zlib.error as exc:
+            raise FeedError(f"{self.url}: corrupt {self.encoding} body ({exc})") from None
+        if not self._obj.eof and self.encoding == "gzip":
+            raise FeedError(f"{self.url}: truncated gzip body")
+        return tail
+
+
+# -- the fetcher ----------------------------------------------------------------------------------
+
+
+class Fetcher:
+    """Fetches feed documents. Use as `async with Fetcher(settings) as f:` or call `close()`.
+
+    `resolver` replaces the system DNS lookup under the SSRF guard and `exempt_networks` lists
+    networks the guard treats as public; both exist for tests (a loopback server standing in for a
+    public one) and are never set from configuration.
+    """
+
+    def __init__(
+        self,
+        settings: PollSettings,
+        *,
+        resolver: AbstractResolver | None = None,
+        exempt_networks: Sequence[str] = (),
+    ):
+        self.settings = settings
+        self._resolver = resolver
+        exempt: tuple[IPNetwork, ...] = tuple(ipaddress.ip_network(n) for n in exempt_networks)
+        self._guards = {
+            False: AddressGuard(allow_private=False, exempt=exempt),
+            True: AddressGuard(allow_private=True, exempt=exempt),
+        }
+        self._sessions: dict[bool, aiohttp.ClientSession] = {}
+        self._global: asyncio.Semaphore | None = None
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._closed = False
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        self._closed = True
+        sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            await session.close()
+
+    def _session(self, allow_private: bool) -> aiohttp.ClientSession:
+        session = self._sessions.get(allow_private)
+        if session is None:
+            s = self.settings
+            connector = aiohttp.TCPConnector(
+                resolver=GuardedResolver(self._guards[allow_private], self._resolver),
+                limit=s.global_concurrency,
+                limit_per_host=s.per_host_concurrency,
+                ttl_dns_cache=60,  # only addresses the guard accepted get cached
+            )
+            session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(
+                    total=None, sock_connect=s.connect_timeout_s, sock_read=s.read_timeout_s
+                ),
+                headers={"User-Agent": s.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
+                auto_decompress=False,  # we decompress with a bounded output (see _Decoder)
+                trust_env=False,  # an environment proxy would resolve names for us, past the guard
+                raise_for_status=False,
+            )
+            self._sessions[allow_private] = session
+        return session
+
+    def _host_semaphore(self, url: str) -> asyncio.Semaphore:
+        host = (urlsplit(url).hostname or "").lower()
+        sem = self._hosts.get(host)
+        if sem is None:
+            sem = self._hosts[host] = asyncio.Semaphore(self.settings.per_host_concurrency)
+        return sem
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        allow_private: bool = False,
+        allow_file: bool = False,
+    ) -> FetchResult:
+        """GET a feed (conditionally when `etag` / `last_modified` are given).
+
+        Raises FeedError naming the URL and the problem; `permanent` for 404/410, unsafe URLs and
+        missing files, `retry_after` (seconds) for 429/503.
+        """
+        if self._closed:
+            raise RuntimeError("Fetcher is closed")
+        guard = self._guards[allow_private]
+        guard.check_url(url, allow_file=allow_file)
+        if urlsplit(url).scheme.lower() == "file":
+            return await asyncio.to_thread(self._read_file, url, last_modified)
+        if self._global is None:
+            self._global = asyncio.Semaphore(self.settings.global_concurrency)
+        async with self._global:
+            started = time.monotonic()
+            total = self.settings.total_timeout_s
+            deadline = asyncio.timeout(total)
+            try:
+                async with deadline:
+                    return await self._fetch_http(url, etag, last_modified, allow_private, started)
+            except TimeoutError:
+                if deadline.expired():
+                    raise FeedError(f"{url}: timed out after {total:g} s (total time limit)") from None
+                s = self.settings
+                limits = f"connect limit {s.connect_timeout_s:g} s, read limit {s.read_timeout_s:g} s"
+                raise FeedError(f"{url}: timed out ({limits})") from None
+
+    async def _fetch_http(
+        self, url: str, etag: str | None, last_modified: str | None, allow_private: bool, started: float
+    ) -> FetchResult:
+        guard = self._guards[allow_private]
+        session = self._session(allow_private)
+        headers: dict[str, str] = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        current = url
+        chain = [url]
+        for _hop in range(self.settings.max_redirects + 1):
+            guard.check_url(current)
+            async with self._host_semaphore(current):
+                try:
+                    async with session.get(current, headers=headers, allow_redirects=False) as resp:
+                        self._check_peer(resp, guard, current)
+                        if resp.status in _REDIRECTS:
+                            current = self._next_hop(url, current, resp, chain)
+                            continue
+                        return await self._result(url, current, resp, etag, last_modified, started)
+                except FeedError:
+                    raise
+                except aiohttp.ServerTimeoutError as exc:
+                    s = self.settings
+                    limits = f"connect limit {s.connect_timeout_s:g} s, read limit {s.read_timeout_s:g} s"
+                    raise FeedError(f"{url}: timed out ({limits}; {exc})") from None
+                except aiohttp.ClientConnectorError as exc:
+                    cause = exc.os_error if isinstance(exc.os_error, UnsafeURLError) else None
+                    if cause is not None:
+                        raise cause from None
+                    raise FeedError(
+                        f"{url}: cannot connect to {exc.host}:{exc.port} ({exc.os_error})"
+                    ) from None
+                except aiohttp.InvalidURL as exc:
+                    raise FeedError(f"{url}: invalid URL {exc}", permanent=True) from None
+                except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
+                    raise FeedError(f"{url}: connection broken while reading ({exc})") from None
+                except aiohttp.ClientResponseError as exc:
+                    raise FeedError(f"{url}: bad HTTP response ({exc.message})") from None
+                except aiohttp.ClientError as exc:
+                    raise FeedError(f"{url}: request failed ({type(exc).__name__}: {exc})") from None
+                except (ValueError, UnicodeError) as exc:
+                    raise FeedError(f"{url}: invalid URL ({exc})", permanent=True) from None
+        raise FeedError(f"{url}: more than {self.settings.max_redirects} redirects ({' -> '.join(chain)})")
+
+    @staticmethod
+    def _check_peer(resp: aiohttp.ClientResponse, guard: AddressGuard, url: str) -> None:
+        """Defence in depth: the address actually connected to must pass the guard as well."""
+        conn = resp.connection
+        transport = conn.transport if conn is not None else None
+        peer = transport.get_extra_info("peername") if transport is not None else None
+        if not peer:
+            return
+        try:
+            ip = ipaddress.ip_address(str(peer[0]).split("%")[0])
+        except ValueError:
+            return
+        guard.check_ip(ip, url_or_host=url)
+
+    @staticmethod
+    def _next_hop(url: str, current: str, resp: aiohttp.ClientResponse, chain: list[str]) -> str:
+        location = resp.headers.get("Location")
+        if not location:
+            raise FeedError(f"{url}: HTTP {resp.status} redirect without a Location header")
+        target = urljoin(current, location.strip())
+        target = target.split("#", 1)[0]
+        if target in chain:
+            raise FeedError(f"{url}: redirect loop ({' -> '.join([*chain, target])})")
+        chain.append(target)
+        log.debug("feed.redirect", feed=url, status=resp.status, to=target)
+        return target
+
+    async def _result(
+        self,
+        url: str,
+        final_url: str,
+        resp: aiohttp.ClientResponse,
+        etag: str | None,
+        last_modified: str | None,
+        started: float,
+    ) -> FetchResult:
+        h = resp.headers
+        status = resp.status
+        date = h.get("Date")
+        retry_after = parse_retry_after(h.get("Retry-After"), date=date)
+        if status == 304:
+            if not (etag or last_modified):
+                raise FeedError(f"{url}: HTTP 304 Not Modified to a request that was not conditional")
+            return FetchResult(
+                status="not_modified",
+                http_status=304,
+                body=b"",
+                final_url=final_url,
+                etag=h.get("ETag") or etag,
+                last_modified=h.get("Last-Modified") or last_modified,
+                cache_max_age=parse_cache_max_age(
+                    h.get("Cache-Control"), expires=h.get("Expires"), date=date
+                ),
+                retry_after=retry_after,
+                elapsed=time.monotonic() - started,
+            )
+        if status != 200:
+            reason = f"HTTP {status}" + (f" {resp.reason}" if resp.reason else "")
+            if status in (404, 410):
+                gone = "gone" if status == 410 else "not found"
+                raise FeedError(f"{url}: {reason} (the feed is {gone})", permanent=True)
+            if status in (429, 503):
+                wait = f"; retry after {retry_after:g} s" if retry_after is not None else ""
+                raise FeedError(f"{url}: {reason}{wait}", retry_after=retry_after)
+            raise FeedError(f"{url}: {reason}")
+        body = await self._read_body(url, resp)
+        content_type = h.get("Content-Type")
+        return FetchResult(
+            status="ok",
+            http_status=status,
+            body=body,
+            final_url=final_url,
+            etag=h.get("ETag"),
+            last_modified=h.get("Last-Modified"),
+            content_type=content_type,
+            charset=_charset_of(content_type),
+            cache_max_age=parse_cache_max_age(h.get("Cache-Control"), expires=h.get("Expires"), date=date),
+            retry_after=retry_after,
+            elapsed=time.monotonic() - started,
+        )
+
+    async def _read_body(self, url: str, resp: aiohttp.ClientResponse) -> bytes:
+        cap = self.settings.max_body_bytes
+        length = resp.content_length
+        if length is not None and length > cap:
+            raise FeedError(f"{url}: body of {length:,} bytes is larger than the {cap:,}-byte limit")
+        encoding = (resp.headers.get("Content-Encoding") or "identity").strip().lower()
+        if encoding in ("x-gzip",):
+            encoding = "gzip"
+        decoder: _Decoder | None = None
+        if encoding in ("gzip", "deflate"):
+            decoder = _Decoder(encoding, url, cap)
+        elif encoding not in ("identity", ""):
+            raise FeedError(f"{url}: unsupported Content-Encoding {encoding!r}")
+        received = 0
+        parts: list[bytes] = []
+        async for chunk in resp.content.iter_chunked(_CHUNK):
+            received += len(chunk)
+            if received > cap:
+                raise FeedError(f"{url}: body larger than the {cap:,}-byte limit; stopped reading")
+            parts.append(decoder.feed(chunk) if decoder else chunk)
+        if decoder is not None:
+            parts.append(decoder.finish())
+        return b"".join(parts)
+
+    def _read_file(self, url: str, last_modified: str | None) -> FetchResult:
+        started = time.monotonic()
+        path = Path(urllib.request.url2pathname(urlsplit(url).path))
+        try:
+            stat = path.stat()
+            if not path.is_file():
+                raise FeedError(f"{url}: {path} is not a file", permanent=True)
+            if stat.st_size > self.settings.max_body_bytes:
+                raise FeedError(
+                    f"{url}: file of {stat.st_size:,} bytes is larger than the "
+                    f"{self.settings.max_body_bytes:,}-byte limit"
+                )
+            stamp = formatdate(stat.st_mtime, usegmt=True)
+            if last_modified and last_modified == stamp:
+                return FetchResult(
+                    status="not_modified", http_status=304, body=b"", final_url=url,
+                    last_modified=stamp, elapsed=time.monotonic() - started,
+                )  # fmt: skip
+            with path.open("rb") as handle:
+                body = handle.read(self.settings.max_body_bytes + 1)
+        except FileNotFoundError:
+            raise FeedError(f"{url}: no such file {path}", permanent=True) from None
+        except PermissionError:
+            raise FeedError(f"{url}: cannot read {path} (permission denied)", permanent=True) from None
+        except OSError as exc:
+            raise FeedError(f"{url}: cannot read {path} ({exc.strerror or exc})") from None
+        if len(body) > self.settings.max_body_bytes:
+            raise FeedError(f"{url}: file larger than the {self.settings.max_body_bytes:,}-byte limit")
+        return FetchResult(
+            status="ok", http_status=200, body=body, final_url=url, last_modified=stamp,
+            elapsed=time.monotonic() - started,
+        )  # fmt: skip
