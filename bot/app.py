@@ -2,7 +2,8 @@
 
 Platform adapters hook in through `ADAPTER_FACTORIES`: a platform package exposes
 `create_adapter(app: App) -> Adapter` and is started only when its section is enabled in the config
-and its token is in the environment. The console adapter is used when no platform is configured.
+and its token is in the environment. Discord webhooks listed in the config get the webhook adapter.
+The console adapter is always there (console subscriptions print to the terminal).
 """
 
 from __future__ import annotations
@@ -104,6 +105,9 @@ class App:
                 raise ConfigError(f"{platform}.enabled is true but {token_env} is not set in the environment")
             module = importlib.import_module(module_name)
             found[platform] = module.create_adapter(self)
+        if self.settings.discord.webhooks:
+            # Webhook mode posts without a bot token; each webhook URL is read from its variable.
+            found["webhook"] = importlib.import_module("adapters.discord").create_webhook_adapter(self)
         console = make_console_adapter()
         if console is not None:
             found.setdefault("console", console)

@@ -54,3 +54,29 @@ def test_config_example_comments_every_option() -> None:
             if key in ("url", "title"):  # the feed list itself is described once above it
                 continue
             assert " # " in line, f"config.example.toml:{number}: {key} has no comment"
+
+
+async def test_app_uses_the_console_by_default_and_needs_tokens_for_platforms(tmp_path: Path) -> None:
+    import pytest
+
+    pytest.importorskip("bot.core.taxonomy", reason="the core is not installed yet")
+    pytest.importorskip("adapters.console", reason="the console adapter is not installed yet")
+    from datetime import UTC, datetime
+
+    from bot.app import App
+    from bot.config import parse_settings
+    from bot.errors import ConfigError
+
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    feed = {"url": "https://example.com/feed.xml", "title": "Example"}
+    settings = parse_settings({"store": {"path": str(tmp_path / "a.db")}, "feeds": [feed]})
+    app = await App.create(settings, now=now, env={})
+    try:
+        assert set(app.adapters) == {"console"} and app.dispatcher is not None
+        [stored] = await app.store.feeds.list()
+        assert (stored.url, stored.title, stored.added_by) == (feed["url"], "Example", "config")
+    finally:
+        await app.close()
+    slack = parse_settings({"store": {"path": str(tmp_path / "a.db")}, "slack": {"enabled": True}})
+    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):
+        await App.create(slack, now=now, env={})
