@@ -13,20 +13,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.blocks import Rendered, render, render_text
+from adapters.slack.blocks import Rendered, render, render_digest, render_text
 from adapters.slack.errors import FATAL, map_error
 from adapters.slack.manifest import slash_names
 from bot.config import SlackSettings, secret
 from bot.errors import ConfigError
 from bot.log import get_logger
-from bot.messages import CommandContext, Fatal, Reply
+from bot.messages import CardMessage, CommandContext, DigestMessage, Fatal, Reply
 
 log = get_logger(__name__)
 
@@ -100,8 +101,10 @@ class AdminResolver:
             return cached[0]
         try:
             response = await self.client.users_info(user=user_id)
-        except SlackApiError as exc:
-            code = exc.response.get("error", "") if exc.response is not None else ""
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            code = (
+                str(exc.response.get("error", "")) if isinstance(exc, SlackApiError) else type(exc).__name__
+            )
             log.warning("slack.users_info_failed", user=user_id, error=code)
             return False  # not cached: the next command asks again
         user = response.get("user") or {}
@@ -122,12 +125,25 @@ def router_text(slash: str, text: str, names: Mapping[str, str]) -> str:
     return text or "help"
 
 
+MAX_RESPONSES = 5  # Slack accepts up to five posts to one response_url
+
+
 def reply_payloads(reply: Reply) -> list[dict[str, Any]]:
     """A Reply as the bodies to post to the response_url, in order."""
     response_type = "ephemeral" if reply.ephemeral else "in_channel"
-    rendered = render(reply.message) if reply.message is not None else []
+    message = reply.message
+    rendered: list[Rendered] = []
+    title = ""
+    if isinstance(message, DigestMessage):
+        # A response_url takes at most five posts, so a digest gets at most four pages here.
+        rendered = render_digest(message, max_pages=MAX_RESPONSES - 1)
+        title = message.title
+    elif message is not None:
+        rendered = render(message)
+        title = message.card.title if isinstance(message, CardMessage) else ""
     payloads: list[dict[str, Any]] = []
-    if reply.text.strip():
+    # The text is said first unless it only repeats the message's title (a recap's usual text).
+    if reply.text.strip() and " ".join(reply.text.split()) != " ".join(title.split()):
         intro = render_text(reply.text)
         if rendered and len(intro.blocks) + len(rendered[0].blocks) <= 50:
             first = rendered[0]
@@ -136,8 +152,8 @@ def reply_payloads(reply: Reply) -> list[dict[str, Any]]:
             rendered.insert(0, intro)
     if not rendered:
         rendered = [render_text("Done.")]
-    for message in rendered:
-        payloads.append({"text": message.text, "blocks": message.blocks, "response_type": response_type})
+    for part in rendered[:MAX_RESPONSES]:
+        payloads.append({"text": part.text, "blocks": part.blocks, "response_type": response_type})
     return payloads
 
 

@@ -188,3 +188,24 @@ async def test_admins_from_config_and_from_users_info_cached(
     assert admin == {"U0CONFIGURED": True, "U0OWNER": True, "U0ADMIN": True, "U0MEMBER": False}
     # users.info once per workspace user (cached); never for the configured admin.
     assert fake_slack.methods.count("users.info") == 3
+
+
+def test_reply_payloads_do_not_repeat_the_title_and_respect_five_posts() -> None:
+    from adapters.slack.app import reply_payloads
+
+    digest = DigestMessage(
+        title="Recap of the week",
+        period="week",
+        sections=tuple(
+            DigestSection(f"t{s}", (DigestItem(f"s{s}", f"Story {s}", "y" * 2500, 60),)) for s in range(400)
+        ),
+    )
+    payloads = reply_payloads(Reply(text="Recap of the week", message=digest, ephemeral=False))
+    assert 1 < len(payloads) <= 5
+    first = payloads[0]["blocks"]
+    assert first[0]["type"] == "header"  # no text section repeating the title above it
+    assert all(p["response_type"] == "in_channel" for p in payloads)
+    last = payloads[-1]["blocks"][-1]
+    assert "more stories not shown" in last["elements"][0]["text"]
+    with_note = reply_payloads(Reply(text="Only chips stories.", message=digest))
+    assert with_note[0]["blocks"][0]["text"]["text"] == "Only chips stories."
