@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -100,4 +103,52 @@ def test_opml_with_doctype_is_refused_and_nothing_is_stored(
     assert f"{broken}:4: not well-formed XML" in capsys.readouterr().err
     assert main(["feeds", "import", str(tmp_path / "missing.opml"), "--config", str(config)]) == 2
     assert "cannot read" in capsys.readouterr().err
+    assert stored_urls(config) == []
+
+
+RSS = b"""<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Loopback Outlet</title>
+<item><title>Nvidia ships 10,000 GPUs to a new AI data center</title><link>https://loop.example/1</link>
+<guid>1</guid><pubDate>Tue, 17 Nov 2026 14:00:00 GMT</pubDate><description>Shipment.</description></item>
+<item><title>Second item</title><link>https://loop.example/2</link><guid>2</guid>
+<description>More.</description></item></channel></rss>"""
+
+
+@pytest.fixture
+def feed_server() -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path != "/feed.xml":
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(RSS)))
+            self.end_headers()
+            self.wfile.write(RSS)
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_check_prints_what_a_feed_holds_and_stores_nothing(
+    config: Path, feed_server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("bot.ingest.parse", reason="the feed parser is not installed yet")
+    cfg = ["--config", str(config)]
+    assert main(["feeds", "check", f"{feed_server}/feed.xml", "--allow-private", *cfg]) == 0
+    out = capsys.readouterr().out
+    assert "Loopback Outlet: 2 items" in out
+    assert "2026-11-17T14:00+00:00  Nvidia ships 10,000 GPUs to a new AI data center" in out
+    # Without --allow-private the SSRF guard refuses a loopback address, naming it.
+    assert main(["feeds", "check", f"{feed_server}/feed.xml", *cfg]) == 2
+    assert "127.0.0.1" in capsys.readouterr().err
+    assert main(["feeds", "check", f"{feed_server}/missing.xml", "--allow-private", *cfg]) == 2
+    assert "404" in capsys.readouterr().err
     assert stored_urls(config) == []
