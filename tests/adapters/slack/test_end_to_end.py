@@ -25,6 +25,7 @@ from tests.adapters.slack.conftest import FakeClock, post_command, tokens
 from tests.adapters.slack.fake_slack_api import TEAM_ID, FakeSlack
 
 pytest.importorskip("bot.core.triage", reason="the core is not in the tree yet")
+taxonomy = pytest.importorskip("bot.core.taxonomy", reason="the core is not in the tree yet")
 pytest.importorskip("bot.ingest.fetch", reason="ingest is not in the tree yet")
 pytest.importorskip("bot.commands", reason="the command router is not in the tree yet")
 
@@ -88,7 +89,6 @@ async def test_subscribe_alert_followup_in_thread_and_recap(
 ) -> None:
     from bot.app import close_fetcher, make_fetcher
     from bot.commands import CommandRouter
-    from bot.core.taxonomy import load_vocabulary
     from bot.dispatch import Dispatcher
     from bot.pipeline import Pipeline
 
@@ -130,7 +130,7 @@ async def test_subscribe_alert_followup_in_thread_and_recap(
         assert sub is not None and sub.workspace == TEAM_ID and "export-controls" in sub.topics
 
         # 2. The first outlet publishes; the pipeline stores the story and routes an alert.
-        pipeline = Pipeline(store, settings, load_vocabulary(), fetcher)
+        pipeline = Pipeline(store, settings, taxonomy.load_vocabulary(), fetcher)
         dispatcher = Dispatcher(store, {"slack": adapter}, settings.dispatch)
         bodies["a"] = rss("Chip Wire", "a-1", "https://chipwire.example/h20", FIRST, NOW - timedelta(hours=2))
         await store.feeds.add(str(feed_server.make_url("/a")), now=NOW, allow_private=True, backfill=True)
