@@ -245,11 +245,14 @@ class Pipeline:
             flog.info("feed.not_modified")
             return FeedOutcome(feed.id, feed.url, "not_modified"), []
         fresh: list[Article] = []
+        known = await self.store.articles.existing_ids([a.id for a in result.articles])
         for article in result.articles:
+            if article.id in known:
+                continue
             duplicate = await self.store.articles.find_duplicate(
                 feed_id=feed.id, guid=article.guid, url=article.url, content_hash=article.content_hash
             )
-            if duplicate is None and not await self.store.articles.exists(article.id):
+            if duplicate is None:
                 fresh.append(article)
         alertable = self._alertable(feed, fresh, now)
         items = [_New(a, a.id in alertable) for a in fresh]

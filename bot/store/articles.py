@@ -82,6 +82,16 @@ class ArticleRepository:
         async with self.conn.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)) as cur:
             return await cur.fetchone() is not None
 
+    async def existing_ids(self, ids: builtins.list[str]) -> set[str]:
+        """Which of `ids` are stored already (one query per 500 ids: the common re-poll case)."""
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" for _ in chunk)
+            async with self.conn.execute(f"SELECT id FROM articles WHERE id IN ({marks})", chunk) as cur:
+                found.update(row[0] for row in await cur.fetchall())
+        return found
+
     async def insert(
         self,
         article: Article,

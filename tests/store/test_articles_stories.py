@@ -59,6 +59,8 @@ async def test_dedup_by_guid_url_and_content_hash(store: Store) -> None:
         await find(feed_id=feed.id, guid="g1-new", url="https://a.example/1?v=2", content_hash="h1") == "a1"
     )
     assert await find(feed_id=feed.id, guid="g2", url="https://a.example/2", content_hash="h2") is None
+    assert await store.articles.existing_ids(["a1", "a9"]) == {"a1"}
+    assert await store.articles.existing_ids([f"x{i}" for i in range(1200)] + ["a1"]) == {"a1"}
     # A GUID is only unique within its feed.
     assert await find(feed_id=None, guid="g1", url=None, content_hash=None) is None
 
