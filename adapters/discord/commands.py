@@ -8,6 +8,7 @@ recaps, which are deferred first because building one may take a moment.
 
 from __future__ import annotations
 
+import shlex
 import zoneinfo
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -24,8 +25,8 @@ from bot.models import TOPICS
 
 log = get_logger(__name__)
 
-# The commands that change what a channel receives or which feeds are polled.
-ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "feeds"})
+# Admin-only, as in the shared command core (bot.commands): managing the polled feeds.
+ADMIN_COMMANDS = frozenset({"feeds"})
 ADMIN_PERMISSIONS = discord.Permissions(manage_channels=True)
 NOT_ADMIN = "This command needs the Manage Channels permission in this server."
 FAILED = "Sorry, that command failed on our side; it has been logged."
@@ -84,13 +85,14 @@ def suggest(options: Sequence[str], current: str, *, multi: bool = False) -> lis
     return out
 
 
-def _words(text: str | None) -> list[str]:
-    return [w for w in (text or "").replace(",", " ").split() if w]
-
-
 def _items(text: str | None) -> list[str]:
     """Comma-separated items (entity names may contain spaces), stripped, without empties."""
     return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def _list(items: Sequence[str]) -> str:
+    # The shared grammar splits like a shell and then on commas: quote items, separate by commas.
+    return ", ".join(shlex.quote(item) for item in items)
 
 
 def subscribe_text(
@@ -104,8 +106,10 @@ def subscribe_text(
     include: str | None = None,
     exclude: str | None = None,
     entities: str | None = None,
+    quiet: str | None = None,
+    pace: int | None = None,
 ) -> str:
-    """The text form of /subscribe's options, in the shared command grammar."""
+    """The text form of /subscribe's options, in the shared grammar (bot.command_grammar)."""
     parts = ["subscribe", *dict.fromkeys(topics)]
     if min_importance is not None:
         parts += ["min", str(min_importance)]
@@ -113,17 +117,18 @@ def subscribe_text(
         parts += ["mode", mode]
     if digest:
         parts += ["digest", digest]
-        if digest_time:
-            parts += ["at", digest_time.strip()]
-        if timezone:
-            parts += ["in", timezone.strip()]
-    if include:
-        parts += ["include", *_words(include)]
-    if exclude:
-        parts += ["exclude", *_words(exclude)]
-    names = _items(entities)
-    if names:
-        parts += ["entities", ", ".join(names)]
+    if digest_time and digest_time.strip():
+        parts += ["at", shlex.quote(digest_time.strip())]
+    if timezone and timezone.strip():
+        parts += ["tz", shlex.quote(timezone.strip())]
+    for word, value in (("include", include), ("exclude", exclude), ("entity", entities)):
+        items = _items(value)
+        if items:
+            parts += [word, _list(items)]
+    if quiet and quiet.strip():
+        parts += ["quiet", shlex.quote(quiet.strip())]
+    if pace is not None:
+        parts += ["pace", str(pace)]
     return " ".join(parts)
 
 
@@ -223,12 +228,13 @@ class SlashCommands:
             digest="How often the digest comes",
             digest_time="Digest time as HH:MM",
             timezone="Time zone of the digest time, e.g. Europe/Berlin",
-            include="Only stories mentioning any of these words",
-            exclude="Never stories mentioning any of these words",
+            include="Only stories mentioning any of these words (comma-separated)",
+            exclude="Never stories mentioning any of these words (comma-separated)",
             entities="Only stories about these companies or products (comma-separated)",
+            quiet="Quiet hours as HH:MM-HH:MM (or off); alerts wait until they end",
+            pace="At most this many alerts an hour; more go to the digest",
         )
         @app_commands.choices(topic=TOPIC_CHOICES, topic2=TOPIC_CHOICES, topic3=TOPIC_CHOICES)
-        @app_commands.default_permissions(manage_channels=True)
         @app_commands.guild_only()
         async def subscribe(
             interaction: discord.Interaction,
@@ -243,6 +249,8 @@ class SlashCommands:
             include: str | None = None,
             exclude: str | None = None,
             entities: str | None = None,
+            quiet: str | None = None,
+            pace: app_commands.Range[int, 1, 60] | None = None,
         ) -> None:
             topics = [t for t in (topic, topic2, topic3) if t]
             text = subscribe_text(
@@ -255,6 +263,8 @@ class SlashCommands:
                 include=include,
                 exclude=exclude,
                 entities=entities,
+                quiet=quiet,
+                pace=pace,
             )
             await run(interaction, text)
 
@@ -267,7 +277,6 @@ class SlashCommands:
             return suggest(entity_names(), current, multi=True)
 
         @app_commands.command(name="unsubscribe", description="Stop infrawire posting in this channel")
-        @app_commands.default_permissions(manage_channels=True)
         @app_commands.guild_only()
         async def unsubscribe(interaction: discord.Interaction) -> None:
             await run(interaction, "unsubscribe")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import discord
+import pytest
 from discord import app_commands
 
 from adapters.discord.adapter import DiscordAdapter
@@ -58,7 +59,7 @@ async def test_subscribe_builds_the_text_command_and_context(
     assert not int(callback["data"].get("flags") or 0) & EPHEMERAL  # the handler's reply was public
 
 
-def test_subscribe_text_covers_every_option() -> None:
+def test_subscribe_text_covers_every_option_and_the_shared_grammar_reads_it_back() -> None:
     text = subscribe_text(
         topics=["energy", "energy", "datacenter"],
         min_importance=55,
@@ -69,17 +70,33 @@ def test_subscribe_text_covers_every_option() -> None:
         include="substation, grid",
         exclude="rumour",
         entities="Nvidia, Microsoft Azure",
+        quiet="22:00-07:00",
+        pace=4,
     )
     assert text == (
-        "subscribe energy datacenter min 55 mode digest digest weekly at 08:30 in Europe/Berlin "
-        "include substation grid exclude rumour entities Nvidia, Microsoft Azure"
+        "subscribe energy datacenter min 55 mode digest digest weekly at 08:30 tz Europe/Berlin "
+        "include substation, grid exclude rumour entity Nvidia, 'Microsoft Azure' quiet 22:00-07:00 pace 4"
     )
+    grammar = pytest.importorskip("bot.command_grammar")
+    parsed = grammar.parse_subscribe(grammar.tokens(text)[1:])
+    assert parsed.topics == ("datacenter", "energy")
+    assert (parsed.min_importance, parsed.mode, parsed.digest) == (55, "digest", "weekly")
+    assert (parsed.digest_time, parsed.timezone) == ("08:30", "Europe/Berlin")
+    assert parsed.include == ("substation", "grid") and parsed.exclude == ("rumour",)
+    assert parsed.entities == ("Nvidia", "Microsoft Azure")
+    assert parsed.quiet == ("22:00", "07:00") and parsed.max_alerts_per_hour == 4
+
+
+def test_a_single_entity_with_a_space_stays_one_entity() -> None:
+    grammar = pytest.importorskip("bot.command_grammar")
+    text = subscribe_text(entities="Amazon Web Services")
+    assert grammar.parse_subscribe(grammar.tokens(text)[1:]).entities == ("Amazon Web Services",)
 
 
 async def test_admin_command_without_manage_channels_is_refused_privately(
     adapter: DiscordAdapter, handler: RecordingHandler, fake_api: FakeDiscordAPI
 ) -> None:
-    await _invoke(adapter, "subscribe", [opt("topic", "chips")], permissions=VIEW_AND_SEND)
+    await _invoke(adapter, "feeds", [{"name": "list", "type": 1, "options": []}], permissions=VIEW_AND_SEND)
     assert handler.calls == []
     [callback] = fake_api.callbacks
     assert callback["data"]["content"] == NOT_ADMIN
@@ -90,17 +107,16 @@ async def test_non_admins_still_reach_read_only_commands(
     adapter: DiscordAdapter, handler: RecordingHandler, fake_api: FakeDiscordAPI
 ) -> None:
     await _invoke(adapter, "filters", permissions=VIEW_AND_SEND)
-    [(text, ctx)] = handler.calls
-    assert text == "filters" and ctx.is_admin is False
+    await _invoke(adapter, "subscribe", [opt("topic", "chips")], permissions=VIEW_AND_SEND)
+    assert [(t, c.is_admin) for t, c in handler.calls] == [("filters", False), ("subscribe chips", False)]
 
 
 def test_admin_commands_carry_default_member_permissions(adapter: DiscordAdapter) -> None:
     tree = adapter.client.tree
     manage = discord.Permissions(manage_channels=True)
-    for name in ("subscribe", "unsubscribe", "feeds"):
-        command = tree.get_command(name)
-        assert command is not None and command.default_permissions == manage, name
-    for name in ("recap", "filters", "status", "why", "help"):
+    feeds = tree.get_command("feeds")
+    assert feeds is not None and feeds.default_permissions == manage
+    for name in ("subscribe", "unsubscribe", "recap", "filters", "status", "why", "help"):
         command = tree.get_command(name)
         assert command is not None and command.default_permissions is None, name
     payload = tree.get_command("feeds").to_dict(tree)  # type: ignore[union-attr]
