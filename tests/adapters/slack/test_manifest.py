@@ -64,3 +64,65 @@ def test_yaml_output_matches_the_json_structure() -> None:
         assert f'- "{scope}"' in text
     assert text.count("- command: ") == len(COMMANDS) + 1
     assert render_manifest(manifest, "json") == json.dumps(manifest, indent=2)
+
+
+def _scalar(text: str) -> object:
+    if text in ("true", "false"):
+        return text == "true"
+    if text == "[]":
+        return []
+    if text.lstrip("-").isdigit():
+        return int(text)
+    return json.loads(text)
+
+
+def read_block_yaml(lines: list[str], start: int = 0, indent: int = 0) -> tuple[object, int]:
+    """Read the block-style YAML subset the manifest uses (maps, lists of maps/scalars)."""
+    if lines[start].startswith(" " * indent + "- "):
+        items: list[object] = []
+        i = start
+        while i < len(lines) and lines[i].startswith(" " * indent + "- "):
+            rest = lines[i][indent + 2 :]
+            if ": " in rest or rest.endswith(":"):
+                # A map item: its first key is on the dash line, the others indented by two more.
+                sub = [" " * (indent + 2) + rest]
+                j = i + 1
+                while (
+                    j < len(lines)
+                    and lines[j].startswith(" " * (indent + 2))
+                    and not lines[j].startswith(" " * indent + "- ")
+                ):
+                    sub.append(lines[j])
+                    j += 1
+                value, _ = read_block_yaml(sub, 0, indent + 2)
+                items.append(value)
+                i = j
+            else:
+                items.append(_scalar(rest))
+                i += 1
+        return items, i
+    out: dict[str, object] = {}
+    i = start
+    while i < len(lines):
+        line = lines[i]
+        if not line.startswith(" " * indent) or line[indent] == " ":
+            break
+        key, _, rest = line[indent:].partition(":")
+        if rest.strip():
+            out[key] = _scalar(rest.strip())
+            i += 1
+        else:
+            deeper = indent + 2
+            out[key], i = read_block_yaml(lines, i + 1, deeper)
+    return out, i
+
+
+@pytest.mark.parametrize("mode", ["http", "socket"])
+def test_yaml_reads_back_to_the_same_manifest(mode: str) -> None:
+    settings = SlackSettings(mode=mode, command_prefix="iw-")  # type: ignore[arg-type]
+    manifest = build_manifest(settings, request_url=URL)
+    text = render_manifest(manifest, "yaml")
+    parsed, _ = read_block_yaml(text.splitlines())
+    assert isinstance(parsed, dict)
+    assert parsed.pop("_metadata") == {"major_version": 1, "minor_version": 1}
+    assert parsed == manifest
