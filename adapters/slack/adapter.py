@@ -100,7 +100,10 @@ class SlackAdapter:
             list(settings.admin_user_ids),
             ttl_s=admin_ttl_s if admin_ttl_s is not None else settings.admin_cache_ttl_s,
         )
-        self.bolt = build_bolt_app(settings, tokens, self.client, router, self.admins, now=now)
+        self.inflight: set[asyncio.Task[Any]] = set()  # slash commands being answered
+        self.bolt = build_bolt_app(
+            settings, tokens, self.client, router, self.admins, now=now, inflight=self.inflight
+        )
         self.receiver: Receiver | None = None
         self.identity: dict[str, Any] = {}  # auth.test: team_id, user_id, bot_id
         self.fatal_reason: str | None = None
@@ -147,9 +150,12 @@ class SlackAdapter:
         log.info("slack.started", mode=self.settings.mode, team=identity.get("team_id"))
 
     async def stop(self) -> None:
+        """Stop taking commands, then let the ones already acknowledged answer."""
         if self.receiver is not None:
             await self.receiver.stop()
             self.receiver = None
+        if self.inflight:
+            await asyncio.gather(*list(self.inflight), return_exceptions=True)
 
     @property
     def http_url(self) -> str | None:

@@ -7,6 +7,7 @@ five minutes). Socket Mode connects out with the app-level token instead.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -172,8 +173,12 @@ def build_bolt_app(
     admins: AdminResolver,
     *,
     now: NowFn = _utcnow,
+    inflight: set[asyncio.Task[Any]] | None = None,
 ) -> AsyncApp:
-    """The AsyncApp with one listener per slash command (prefixed names plus `/infrawire`)."""
+    """The AsyncApp with one listener per slash command (prefixed names plus `/infrawire`).
+
+    Listener tasks are added to `inflight` while they run, so stopping can let them finish.
+    """
     bolt = AsyncApp(
         client=client,
         signing_secret=tokens.signing_secret or "",
@@ -184,7 +189,17 @@ def build_bolt_app(
     names = slash_names(settings)
 
     async def on_command(ack: Any, command: dict[str, Any], respond: Any) -> None:
-        await ack()  # an empty ack: the answer follows through the response_url
+        task = asyncio.current_task()
+        if inflight is not None and task is not None:
+            inflight.add(task)
+        try:
+            await ack()  # an empty ack: the answer follows through the response_url
+            await answer(command, respond)
+        finally:
+            if inflight is not None and task is not None:
+                inflight.discard(task)
+
+    async def answer(command: dict[str, Any], respond: Any) -> None:
         text = router_text(str(command.get("command", "")), str(command.get("text", "")), names)
         user = str(command.get("user_id", ""))
         channel = str(command.get("channel_id", ""))

@@ -209,3 +209,20 @@ def test_reply_payloads_do_not_repeat_the_title_and_respect_five_posts() -> None
     assert "more stories not shown" in last["elements"][0]["text"]
     with_note = reply_payloads(Reply(text="Only chips stories.", message=digest))
     assert with_note[0]["blocks"][0]["text"]["text"] == "Only chips stories."
+
+
+async def test_stop_lets_acknowledged_commands_answer(
+    running: Callable[..., object], fake_slack: FakeSlack
+) -> None:
+    router = RecordingRouter()
+    router.gate = asyncio.Event()
+    adapter: SlackAdapter = await running(router)  # type: ignore[misc]
+    assert adapter.http_url is not None
+    status, _ = await post_command(adapter.http_url, "/recap", "week", response_url=fake_slack.response_url())
+    assert status == 200 and len(adapter.inflight) == 1
+    stopping = asyncio.create_task(adapter.stop())
+    await asyncio.sleep(0)
+    router.gate.set()
+    await stopping
+    assert len(fake_slack.responses) == 1  # answered before stop() returned
+    assert adapter.inflight == set()
