@@ -115,3 +115,15 @@ async def test_long_text_is_split_into_messages(adapter: DiscordAdapter, fake_ap
     await adapter.send(CHANNEL, TextMessage("\n".join("x" * 150 for _ in range(40))))
     posted = fake_api.in_channel(CHANNEL_ID)
     assert len(posted) == 4 and all(len(p.content) <= 2000 for p in posted)
+
+
+def test_adapters_discord_does_not_shadow_discord_py() -> None:
+    import sys
+
+    import adapters.discord
+    import discord
+
+    assert adapters.discord.__name__ == "adapters.discord"
+    assert sys.modules["discord"] is discord and hasattr(discord, "Client")
+    assert "site-packages" in (discord.__file__ or "")
+    assert not any(p.rstrip("/").endswith("adapters") for p in sys.path)
