@@ -46,6 +46,7 @@ class RecordingAdapter:
         journal: str | Path | None = None,
         delay_s: float = 0.0,
         id_prefix: str | None = None,
+        settle_s: float = 0.0,
     ):
         self.platform = platform
         self.id_prefix = id_prefix or platform
@@ -54,7 +55,8 @@ class RecordingAdapter:
         self.started = False
         self.stopped = False
         self.journal = Path(journal) if journal is not None else None
-        self.delay_s = delay_s
+        self.delay_s = delay_s  # before the send takes effect (the request is in flight)
+        self.settle_s = settle_s  # after it took effect, before send() returns (the reply is on its way)
         self._script: deque[SendError | None] = deque()
         self._channel_errors: dict[str, SendError] = {}
         self._counter = 0
@@ -99,6 +101,8 @@ class RecordingAdapter:
         if self.journal is not None:
             self._append(channel, message, thread, receipt)
         self.sent.append(Sent(channel, message, thread, receipt))
+        if self.settle_s:
+            await asyncio.sleep(self.settle_s)
         return receipt
 
     # -- helpers for assertions ------------------------------------------------------------------
