@@ -57,7 +57,7 @@ def test_invite_url_takes_the_application_id_from_the_config(
 
 def test_invite_url_without_an_application_id_says_how_to_give_one() -> None:
     args = _parse(["discord", "invite-url"])
-    with pytest.raises(ConfigError, match="--application-id or set discord.application_id"):
+    with pytest.raises(ConfigError, match=r"--application-id or set discord\.application_id"):
         args.func(args)
 
 

@@ -120,8 +120,9 @@ async def test_long_text_is_split_into_messages(adapter: DiscordAdapter, fake_ap
 def test_adapters_discord_does_not_shadow_discord_py() -> None:
     import sys
 
-    import adapters.discord
     import discord
+
+    import adapters.discord
 
     assert adapters.discord.__name__ == "adapters.discord"
     assert sys.modules["discord"] is discord and hasattr(discord, "Client")
