@@ -74,7 +74,14 @@ EVENT_PATTERNS: dict[str, tuple[str, ...]] = {
     "outage": (r"outages?", r"went down", r"disruption\w*"),
     "layoff": (r"layoffs?", r"lay(?:s|ing)? off", r"job cuts", r"cuts? jobs"),
 }
-_EVENT_RES = {name: re.compile(r"\b(?:" + "|".join(alts) + r")\b") for name, alts in EVENT_PATTERNS.items()}
+# One pass over the text finds every kind: each kind is a named group of one alternation.
+_EVENTS = re.compile(
+    "|".join(rf"(?P<{name}>\b(?:{'|'.join(alts)})\b)" for name, alts in EVENT_PATTERNS.items())
+)
+_SINGLE_WORD_EVENTS = {
+    name: re.compile("|".join(alt for alt in alts if " " not in alt and "\\b" not in alt))
+    for name, alts in EVENT_PATTERNS.items()
+}
 # Kinds of event that are almost never reported without naming them: when one side's lead names one
 # and the other side never mentions it, they are different events.
 MARKER_EVENTS = frozenset({"withdraw", "earnings", "delay", "lawsuit", "acquire", "layoff"})
@@ -116,8 +123,10 @@ COMMON_WORDS = frozenset(
     result impact impacts risk risks issue issues challenge challenges major meanwhile despite
     nvidia amd intel microsoft google amazon meta openai tsmc samsung huawei apple""".split()
 )
-PRIOR_DOCS = 40.0  # the size of the imagined background the prior stands for
+PRIOR_DOCS = 20.0  # the size of the imagined background the prior stands for
 PRIOR_COMMON_SHARE = 0.35
+IDF_REFRESH = 0.02
+IDF_FLOOR = 0.0  # added to every IDF; 0 lets a word found in every article count for ~nothing
 
 _TOKEN = re.compile(r"[^\W_](?:[\w'’]*[^\W_])?")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？][\"'”’)])\s+|(?<=[.!?。！？])\s+|\s*\n\s*")
@@ -135,26 +144,21 @@ _MAGNITUDE = {
     "tn": 1e12,
     "t": 1e12,
 }
-_MONEY = re.compile(
-    r"(?:(?:US|A|C|HK|S)?\$|€|£|¥|USD\s?|EUR\s?)\s?(" + _NUMBER + r")"
-    r"(?:\s?(thousand|million|billion|trillion|bn|mn|tn|k|m|b|t)\b)?",
-    re.IGNORECASE,
-)
-_MONEY_WORDS = re.compile(
-    r"\b(" + _NUMBER + r")\s?(thousand|million|billion|trillion|bn|mn|tn)?"
-    r"\s(?:dollars|euros|yuan|pounds|yen)\b",
-    re.IGNORECASE,
-)
-_POWER = re.compile(r"\b(" + _NUMBER + r")\s?(gigawatts?|megawatts?|kilowatts?|gw|mw|kw)\b", re.IGNORECASE)
-_PERCENT = re.compile(r"\b(" + _NUMBER + r")\s?(?:%|percent\b|per cent\b)", re.IGNORECASE)
+# Figures are found in one pass over the numbers; units are read from the text right after each.
+_NUM = re.compile(r"(?<![\w.,])(" + _NUMBER + r")(?![\d])")
+_CURRENCY = re.compile(r"(?:(?:US|A|C|HK|S)?\$|€|£|¥|\b(?:USD|EUR))\s?$")
+_MAG = re.compile(r"\s?(thousand|million|billion|trillion|bn|mn|tn|k|m|b|t)\b", re.IGNORECASE)
+_MONEY_UNIT = re.compile(r"\s(?:dollars|euros|yuan|pounds|yen)\b", re.IGNORECASE)
+_POWER = re.compile(r"\s?(gigawatts?|megawatts?|kilowatts?|gw|mw|kw)\b", re.IGNORECASE)
+_PERCENT = re.compile(r"\s?(?:%|percent\b|per cent\b)", re.IGNORECASE)
+_TIMES = re.compile(r"(?:x\b|×|\s?times\b)", re.IGNORECASE)
 _COUNT = re.compile(
-    r"\b(" + _NUMBER + r")(?:\s?(thousand|million|billion|k)\b)?[\s-]+(?:[A-Z][\w-]*\s+){0,2}"
-    r"(gpus?|chips?|accelerators?|servers?|processors?|wafers?|racks?|nodes?|h100s?|h200s?|h20s?|b200s?|"
-    r"gb200s?|blackwells?|units?|jobs|employees|workers|engineers|qubits|tokens|parameters)\b",
+    r"[\s-]+(?:[\w-]+\s+){0,2}?(gpus?|chips?|accelerators?|servers?|processors?|wafers?|racks?|nodes?|"
+    r"h100s?|h200s?|h20s?|b200s?|gb200s?|blackwells?|units?|jobs|employees|workers|engineers|qubits|"
+    r"tokens|parameters)\b",
     re.IGNORECASE,
 )
-_TIMES = re.compile(r"\b(" + _NUMBER + r")(?:x\b|×|\s?times\b)", re.IGNORECASE)
-_PLAIN = re.compile(r"(?<![\w.$€£¥])(" + _NUMBER + r")(?:\s?(thousand|million|billion)\b)?(?![\w%])")
+_DIGIT = re.compile(r"\d")
 _POWER_UNITS = {"gw": 1000.0, "gigawatt": 1000.0, "mw": 1.0, "megawatt": 1.0, "kw": 0.001, "kilowatt": 0.001}
 
 
@@ -191,6 +195,10 @@ class _Story:
     events: set[str]
     facts: set[str]
     indexed: set[str] = field(default_factory=set)  # terms whose postings list this story
+    # IDF-weighted terms and their norm, valid while `generation` matches the index's.
+    weighted: dict[str, float] = field(default_factory=dict)
+    norm: float = 0.0
+    generation: int = -1
 
 
 # -- features ---------------------------------------------------------------------------------
@@ -227,40 +235,51 @@ def _fmt(value: float) -> str:
 def figures(text: str) -> list[Figure]:
     """Exact quantities in the text: money, power, percentages, counts of things, and other large
     numbers (years excluded). Keys are normalised so "$10bn" and "$10 billion" meet."""
-    found: dict[str, Figure] = {}
-    spans: list[tuple[int, int]] = []
+    seen: dict[str, Figure] = {}
+    for key, written, _ in _figures_at(text):
+        seen.setdefault(key, Figure(key, written))
+    return list(seen.values())
 
-    def add(key: str, match: re.Match[str]) -> None:
-        spans.append(match.span())
-        if key not in found:
-            found[key] = Figure(key, match.group(0).strip())
 
-    for m in _MONEY.finditer(text):
-        add("usd:" + _fmt(_value(m.group(1), m.group(2))), m)
-    for m in _MONEY_WORDS.finditer(text):
-        add("usd:" + _fmt(_value(m.group(1), m.group(2))), m)
-    for m in _POWER.finditer(text):
-        unit = m.group(2).lower().rstrip("s")
-        add("mw:" + _fmt(_value(m.group(1), None) * _POWER_UNITS.get(unit, 1.0)), m)
-    for m in _PERCENT.finditer(text):
-        add("pct:" + _fmt(_value(m.group(1), None)), m)
-    for m in _TIMES.finditer(text):
-        add("x:" + _fmt(_value(m.group(1), None)), m)
-    for m in _COUNT.finditer(text):
-        add("n:" + _fmt(_value(m.group(1), m.group(2))), m)
-    for m in _PLAIN.finditer(text):
-        start = m.start()
-        if any(a <= start < b for a, b in spans):
+def _figures_at(text: str) -> list[tuple[str, str, int]]:
+    """(normalised key, text as written, offset) for each figure, in order."""
+    if not _DIGIT.search(text):
+        return []
+    found: list[tuple[str, str, int]] = []
+    for m in _NUM.finditer(text):
+        start, end = m.start(), m.end()
+        number = m.group(1)
+        currency = _CURRENCY.search(text, max(0, start - 5), start)
+        mag = _MAG.match(text, end)
+        magnitude = mag.group(1) if mag else None
+        # Single letters are magnitudes only after a currency sign ("$5bn", "$5B"), not "5 m".
+        if magnitude and len(magnitude) == 1 and not currency and magnitude.lower() != "k":
+            magnitude, mag = None, None
+        after = mag.end() if mag else end
+        value = _value(number, magnitude)
+        key: str | None = None
+        unit: re.Match[str] | None = None
+        if currency:
+            start, key = currency.start(), "usd:" + _fmt(value)
+        elif unit := _MONEY_UNIT.match(text, after):
+            key = "usd:" + _fmt(value)
+        elif unit := _POWER.match(text, after):
+            factor = _POWER_UNITS.get(unit.group(1).lower().rstrip("s"), 1.0)
+            key = "mw:" + _fmt(value * factor)
+        elif unit := _PERCENT.match(text, after):
+            key = "pct:" + _fmt(value)
+        elif unit := _TIMES.match(text, after):
+            key = "x:" + _fmt(value)
+        elif unit := _COUNT.match(text, after):
+            key = "n:" + _fmt(value)
+        elif magnitude or not (value < 100 or ("." not in number and 1900 <= value <= 2100)):
+            # Years, small counts and ordinals are not evidence of one specific event.
+            key = "n:" + _fmt(value)
+        if key is None:
             continue
-        raw = m.group(1).replace(",", "")
-        value = _value(m.group(1), m.group(2))
-        # Years, small counts and ordinals are not evidence of one specific event.
-        if "." not in raw and 1900 <= value <= 2100 and not m.group(2):
-            continue
-        if value < 100 and not m.group(2):
-            continue
-        add("n:" + _fmt(value), m)
-    return list(found.values())
+        stop = unit.end() if unit else after
+        found.append((key, text[start:stop].strip(), start))
+    return found
 
 
 @lru_cache(maxsize=200_000)
@@ -295,8 +314,21 @@ def _add_words(terms: dict[str, float], text: str, weight: float) -> None:
 
 
 def event_types(text: str) -> set[str]:
-    lower = text.lower()
-    return {name for name, pattern in _EVENT_RES.items() if pattern.search(lower)}
+    """The kinds of event the text names (see EVENT_PATTERNS)."""
+    return {m.lastgroup for m in _EVENTS.finditer(text.lower()) if m.lastgroup}
+
+
+@lru_cache(maxsize=100_000)
+def _word_events(word: str) -> frozenset[str]:
+    return frozenset(name for name, pattern in _SINGLE_WORD_EVENTS.items() if pattern.fullmatch(word))
+
+
+def word_event_types(text: str) -> set[str]:
+    """Event kinds named by single words (no phrases): a cheap pass for long text."""
+    out: set[str] = set()
+    for word in set(_TOKEN.findall(text.lower())):
+        out |= _word_events(word)
+    return out
 
 
 _FACT_TYPES = frozenset({"organization", "product", "regulator", "place", "person"})
@@ -305,13 +337,11 @@ _FACT_TYPES = frozenset({"organization", "product", "regulator", "place", "perso
 def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
     """The event-centred representation of one article used for clustering."""
     title = article.title or ""
-    body = article.text[:BODY_CHARS] if article.text else ""
-    lead_sentences = split_sentences(body, LEAD_SENTENCES + 1)
-    # A body that repeats the title as its first line would double-count it.
-    if lead_sentences and title and lead_sentences[0].strip().lower() == title.strip().lower():
-        lead_sentences = lead_sentences[1:]
-    lead = " ".join(lead_sentences[:LEAD_SENTENCES])
-    rest = body[len(lead) :] if body.startswith(lead) else body
+    sentences = split_sentences(article.text[:BODY_CHARS]) if article.text else []
+    # A body that repeats the title as its first line would count it twice.
+    start = 1 if sentences and title and sentences[0].lower() == title.strip().lower() else 0
+    lead = " ".join(sentences[start : start + LEAD_SENTENCES])
+    rest = " ".join(sentences[start + LEAD_SENTENCES :])
 
     terms: dict[str, float] = {}
     _add_words(terms, title, TITLE_WEIGHT)
@@ -322,14 +352,15 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
         terms[key] = math.sqrt(value)
 
     facts: dict[str, str] = {}
-    head = title + "\n" + lead
-    for weight, part in ((TITLE_WEIGHT, title), (LEAD_WEIGHT, lead), (BODY_WEIGHT, rest)):
-        for fig in figures(part):
-            key = "#" + fig.key
-            terms[key] = max(terms.get(key, 0.0), weight * FIGURE_BOOST)
-            facts.setdefault(key, fig.text)
-    lead_events = event_types(head)
-    events = lead_events | event_types(rest)
+    text = title + "\n" + lead + "\n" + rest
+    lead_end = len(title) + 1 + len(lead)
+    for key, written, offset in sorted(_figures_at(text), key=lambda f: f[2]):
+        weight = TITLE_WEIGHT if offset < len(title) else LEAD_WEIGHT if offset < lead_end else BODY_WEIGHT
+        term = "#" + key
+        terms[term] = max(terms.get(term, 0.0), weight * FIGURE_BOOST)
+        facts.setdefault(term, written)
+    lead_events = event_types(text[:lead_end])
+    events = lead_events | word_event_types(rest)
     for name in lead_events:
         terms["ev:" + name] = EVENT_TERM_WEIGHT
     if triage is not None:
@@ -355,21 +386,43 @@ class StoryIndex:
         self._df: dict[str, int] = {}
         self._docs = 0
         self._expiry: list[tuple[datetime, str]] = []  # (last seen, story id); stale entries skipped
+        # IDF values change slowly; recomputing them for every comparison was most of the cost.
+        # The cache is dropped whenever the number of articles seen grows by IDF_REFRESH.
+        self._idf_cache: dict[str, float] = {}
+        self._idf_docs = 0
+        self._generation = 0  # bumped whenever cached IDF values are dropped
 
     def __len__(self) -> int:
         return len(self._stories)
 
     # IDF over every article the index has seen; unseen terms count as rare.
     def idf(self, term: str) -> float:
+        cached = self._idf_cache.get(term)
+        if cached is not None:
+            return cached
+        value = self._idf(term)
+        self._idf_cache[term] = value
+        return value
+
+    def _refresh_idf(self) -> None:
+        self._idf_cache.clear()
+        self._idf_docs = self._docs
+        self._generation += 1
+
+    def _idf(self, term: str) -> float:
         prior = PRIOR_DOCS * PRIOR_COMMON_SHARE if term in COMMON_WORDS else 0.0
-        return math.log((self._docs + PRIOR_DOCS + 1.0) / (self._df.get(term, 0) + prior + 0.5)) + 1.0
+        return math.log((self._docs + PRIOR_DOCS + 1.0) / (self._df.get(term, 0) + prior + 0.5)) + IDF_FLOOR
 
     def learn(self, feats: StoryFeatures) -> None:
         """Count an article's terms for the IDF without assigning it (batch callers pre-warm)."""
         self._docs += 1
+        if self._docs > self._idf_docs * (1 + IDF_REFRESH):
+            self._refresh_idf()
         df = self._df
+        cache = self._idf_cache
         for term in feats.terms:
             df[term] = df.get(term, 0) + 1
+            cache.pop(term, None)  # the article's own terms are always current
 
     def assign(
         self, article_id: str, feats: StoryFeatures, when: datetime, *, learn: bool = True
@@ -447,18 +500,17 @@ class StoryIndex:
         return out
 
     def _similarity(self, weights: Mapping[str, float], norm: float, story: _Story) -> float:
-        idf = self.idf
-        dot = 0.0
-        snorm = 0.0
-        for term, tf in story.terms.items():
-            w = tf * idf(term)
-            snorm += w * w
-            other = weights.get(term)
-            if other is not None:
-                dot += w * other
-        if not dot:
-            return 0.0
-        return dot / (norm * math.sqrt(snorm))
+        if story.generation != self._generation:
+            idf = self.idf
+            story.weighted = {t: tf * idf(t) for t, tf in story.terms.items()}
+            story.norm = math.sqrt(sum(w * w for w in story.weighted.values())) or 1.0
+            story.generation = self._generation
+        theirs = story.weighted
+        if len(weights) < len(theirs):
+            dot = sum(w * theirs[t] for t, w in weights.items() if t in theirs)
+        else:
+            dot = sum(w * weights[t] for t, w in theirs.items() if t in weights)
+        return dot / (norm * story.norm)
 
     def _merge_terms(self, story: _Story, terms: Mapping[str, float]) -> None:
         merged = story.terms
@@ -470,6 +522,7 @@ class StoryIndex:
             idf = self.idf
             keep = sorted(merged, key=lambda t: merged[t] * idf(t), reverse=True)[:STORY_TERMS]
             story.terms = {t: merged[t] for t in keep}
+        story.generation = -1  # its weighted vector must be recomputed
         for term in story.terms:
             if term not in story.indexed:
                 story.indexed.add(term)
@@ -509,6 +562,7 @@ class StoryIndex:
         )
         self._stories[story_id] = story
         self._docs += story.articles
+        self._refresh_idf()
         for term in story.terms:
             self._df[term] = self._df.get(term, 0) + story.articles
             story.indexed.add(term)
