@@ -32,7 +32,14 @@ def create_adapter(app: Any) -> DiscordAdapter:
     async def record_fault(reason: str) -> None:
         await app.store.deliveries.record_adapter_fault("discord", reason, now=datetime.now(UTC))
 
-    return DiscordAdapter(app.settings.discord, token, handler=router, on_fatal=record_fault)
+    async def search(fragment: str) -> list[tuple[str, str]]:
+        from bot.store.channels import search_story_titles
+
+        return await search_story_titles(app.store.conn, fragment, limit=25)
+
+    return DiscordAdapter(
+        app.settings.discord, token, handler=router, story_search=search, on_fatal=record_fault
+    )
 
 
 def create_webhook_adapter(app: Any) -> WebhookAdapter:

@@ -15,7 +15,7 @@ from typing import Literal
 import discord
 
 from adapters.discord.client import DEFAULT_API_BASE, InfrawireClient, use_api_base
-from adapters.discord.commands import CommandHandler, SlashCommands, default_entity_names
+from adapters.discord.commands import CommandHandler, SlashCommands, StorySearch, default_entity_names
 from adapters.discord.embeds import Outgoing, render, thread_name
 from adapters.discord.errors import (
     BAD_TOKEN,
@@ -49,11 +49,14 @@ class DiscordAdapter:
         gateway: bool = True,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         entity_names: Callable[[], Sequence[str]] = default_entity_names,
+        story_search: StorySearch | None = None,
         on_fatal: FaultHook | None = None,
     ):
         self.settings = settings
         self._token = token  # a secret: never logged, never part of an error
-        self.commands = SlashCommands(handler, clock=clock, entity_names=entity_names)
+        self.commands = SlashCommands(
+            handler, clock=clock, entity_names=entity_names, story_search=story_search
+        )
         self.client = InfrawireClient(self.commands, max_ratelimit_timeout=settings.max_ratelimit_wait_s)
         self.gateway = gateway
         self.fatal: str | None = None  # why the adapter cannot work, once known

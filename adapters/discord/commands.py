@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shlex
 import zoneinfo
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Literal, Protocol
@@ -40,6 +40,8 @@ class CommandHandler(Protocol):
 
 
 Clock = Callable[[], datetime]
+# (story id, title) of stories whose title contains the fragment: /why's autocomplete.
+StorySearch = Callable[[str], Awaitable[Sequence[tuple[str, str]]]]
 
 
 def _utcnow() -> datetime:
@@ -183,10 +185,28 @@ class SlashCommands:
         *,
         clock: Clock = _utcnow,
         entity_names: Callable[[], Sequence[str]] = default_entity_names,
+        story_search: StorySearch | None = None,
     ):
         self.handler = handler
         self.clock = clock
         self.entity_names = entity_names
+        self.story_search = story_search
+
+    async def suggest_stories(self, current: str) -> list[app_commands.Choice[str]]:
+        if self.story_search is None:
+            return []
+        try:
+            found = await self.story_search(current.strip())
+        except Exception as exc:  # autocomplete is best effort; the command itself still works
+            log.warning("discord.autocomplete_failed", error=f"{type(exc).__name__}: {exc}")
+            return []
+        out = []
+        for story_id, title in list(found)[:AUTOCOMPLETE_MAX]:
+            label = f"{title} ({story_id})"
+            if len(label) > 100:  # Discord's cap on a choice's name
+                label = f"{title[: 97 - len(story_id) - 3]}… ({story_id})"
+            out.append(app_commands.Choice(name=label[:100], value=story_id[:100]))
+        return out
 
     async def run(self, interaction: discord.Interaction, text: str, *, defer: bool = False) -> None:
         """Run the text command for this interaction and answer it."""
@@ -321,9 +341,13 @@ class SlashCommands:
             await run(interaction, "status")
 
         @app_commands.command(name="why", description="Why a story was scored and posted as it was")
-        @app_commands.describe(story="The story id (shown in the alert's footer or the recap)")
+        @app_commands.describe(story="The story id (in the alert's footer), or words from its title")
         async def why(interaction: discord.Interaction, story: str) -> None:
             await run(interaction, f"why {story.strip()}")
+
+        @why.autocomplete("story")
+        async def _story(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+            return await self.suggest_stories(current)
 
         @app_commands.command(name="help", description="What infrawire can do")
         async def help_(interaction: discord.Interaction) -> None:
