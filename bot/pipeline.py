@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
-from bot.errors import FeedError
+from bot.errors import FeedError, UnsafeURLError
 from bot.log import get_logger
 from bot.models import TOPICS, Article, Card, Story, Triage
 from bot.store import Store
@@ -233,7 +233,9 @@ class Pipeline:
                 now=now,
                 next_check_at=self._failure_next(feed, now, result.error),
                 max_errors=self.settings.poll.max_consecutive_errors,
-                permanent=result.error.permanent and feed.added_by != "config",
+                # Every failure counts toward the limit; only a refusal by the SSRF guard (the
+                # name now points somewhere private) disables at once, as retrying cannot help.
+                permanent=isinstance(result.error, UnsafeURLError),
             )
             if not updated.enabled:
                 flog.warning("feed.disabled", reason=updated.disabled_reason)

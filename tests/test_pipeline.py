@@ -287,3 +287,17 @@ async def test_new_and_updated_stories_are_routed_to_subscriptions(env, feeds: F
     assert second.stories_updated == first.stories_created
     kinds = [d.kind for d in await store.deliveries.for_subscription(sub.id)]
     assert kinds.count("alert") == 1 and kinds.count("followup") <= 1
+
+
+async def test_a_chat_feed_that_points_at_a_private_address_is_disabled_at_once(
+    env, feeds: FeedServer
+) -> None:
+    store, pipeline = await env(max_consecutive_errors=5)
+    feeds.bodies["a"] = rss("Outlet A", [item(1, CAMPUS, 1)])
+    feed = await store.feeds.add(feeds.url("a"), now=NOW, added_by="slack:U1")  # no allow_private
+    report = await pipeline.poll_due(NOW)
+    assert [f.status for f in report.feeds] == ["disabled"]
+    assert feeds.hits.get("a", 0) == 0  # refused before any request was sent
+    gone = await store.feeds.get(feed.id)
+    assert gone is not None and gone.disabled_reason is not None and "127.0.0.1" in gone.disabled_reason
+    assert await store.articles.count() == 0
