@@ -301,3 +301,48 @@ async def test_a_chat_feed_that_points_at_a_private_address_is_disabled_at_once(
     gone = await store.feeds.get(feed.id)
     assert gone is not None and gone.disabled_reason is not None and "127.0.0.1" in gone.disabled_reason
     assert await store.articles.count() == 0
+
+
+async def test_feedparser_corpus_through_the_whole_poll_path(env, tmp_path: Path) -> None:
+    """Every feedparser test document as a feed of its own, in one poll: no crash, no hang, each
+    feed ends ok, not modified, or failing with a reason; the store stays consistent."""
+    corpus_tests = pytest.importorskip("tests.ingest.test_feedparser_corpus")
+    corpus = corpus_tests.CORPUS
+    if corpus is None:
+        pytest.skip("the feedparser test corpus (../shared) is absent")
+    files = sorted(p for p in corpus.rglob("*") if p.is_file() and p.name != "LICENSE")
+    base: list[str] = []
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        path = (corpus / request.path.removeprefix("/tests/")).resolve()
+        if not path.is_relative_to(corpus) or not path.is_file():
+            return web.Response(status=404)
+        data = path.read_bytes()
+        served = corpus_tests.describe(data, path, base[0])
+        body = b"" if served.status in (204, 304) else data
+        try:
+            return web.Response(status=served.status, body=body, headers=served.headers)
+        except ValueError:
+            return web.Response(body=body, content_type="application/xml")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handler)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    base.append(f"http://127.0.0.1:{server.port}")
+    try:
+        store, pipeline = await env(
+            per_host_concurrency=16, global_concurrency=16, total_timeout_s=20, max_redirects=5
+        )
+        for path in files:
+            url = f"{base[0]}/tests/{path.relative_to(corpus).as_posix()}"
+            await store.feeds.add(url, now=NOW, allow_private=True, backfill=True)
+        report = await pipeline.poll_due(NOW, limit=len(files))
+    finally:
+        await server.close()
+    assert len(report.feeds) == len(files)
+    crashed = [f"{f.url}: {f.error}" for f in report.feeds if f.error and "internal error" in f.error]
+    assert crashed == []
+    ok = sum(1 for f in report.feeds if f.status in ("new", "unchanged", "not_modified"))
+    assert ok > len(files) // 2
+    assert await store.articles.count() == report.new_articles
