@@ -146,8 +146,15 @@ class DiscordAdapter:
         """Post in the alert's thread (starting it on the first follow-up), or reply to the alert."""
         thread_id = thread.thread_id or await self._start_thread(channel, message, thread.message_id)
         if thread_id is not None:
-            first = await self._post(self._messageable(channel, thread_id), outgoing)
-            return Receipt(message_id=str(first.id), thread_id=thread_id)
+            try:
+                first = await self._post(self._messageable(channel, thread_id), outgoing)
+                return Receipt(message_id=str(first.id), thread_id=thread_id)
+            except discord.HTTPException as exc:
+                # A deleted or locked thread must not pause the channel: reply to the alert instead.
+                # If the channel itself is gone or closed, the reply below reports that.
+                if not (exc.status == 403 or is_code(exc, UNKNOWN_CHANNEL)):
+                    raise
+                log.info("discord.thread_unusable", thread=thread_id, status=exc.status, code=exc.code)
         reference = discord.MessageReference(
             message_id=int(thread.message_id), channel_id=int(channel.channel), fail_if_not_exists=False
         )

@@ -20,7 +20,7 @@ from discord import app_commands
 
 from adapters.discord.embeds import Outgoing, render, text_chunks
 from bot.log import get_logger
-from bot.messages import CommandContext, Reply
+from bot.messages import CommandContext, DigestMessage, Reply
 from bot.models import TOPICS
 
 log = get_logger(__name__)
@@ -148,7 +148,10 @@ def context_for(interaction: discord.Interaction, now: datetime) -> CommandConte
 
 def reply_messages(reply: Reply) -> list[Outgoing]:
     """A Reply as Discord messages: its text, then its message, merged where they fit together."""
-    out: list[Outgoing] = [Outgoing(content=chunk) for chunk in text_chunks(reply.text)]
+    text = reply.text
+    if isinstance(reply.message, DigestMessage) and text.strip() == reply.message.title.strip():
+        text = ""  # the digest's first message already carries its title
+    out: list[Outgoing] = [Outgoing(content=chunk) for chunk in text_chunks(text)]
     if reply.message is not None:
         rendered = render(reply.message)
         if out and rendered and not rendered[0].content and out[-1].embeds == []:

@@ -168,13 +168,13 @@ def _digest() -> DigestMessage:
 async def test_recap_is_deferred_then_posted_publicly(
     adapter: DiscordAdapter, handler: RecordingHandler, fake_api: FakeDiscordAPI
 ) -> None:
-    handler.reply = Reply(message=_digest(), ephemeral=False)
+    handler.reply = Reply(text="Top stories, week", message=_digest(), ephemeral=False)
     await _invoke(adapter, "recap", [opt("period", "week"), opt("topic", "chips")])
     assert [t for t, _ in handler.calls] == ["recap week chips"]
     [defer] = fake_api.callbacks
     assert defer["type"] == 5 and not int(defer["data"].get("flags") or 0) & EPHEMERAL
-    [followup] = [p for p in fake_api.posted if p.via == "followup"]
-    assert not followup.ephemeral
+    [followup] = [p for p in fake_api.posted if p.via == "followup"]  # the title is not repeated
+    assert not followup.ephemeral and followup.content == "**Top stories, week**"
     assert "[Fab expansion approved](https://w.example/1)" in followup.embeds[0]["description"]
 
 

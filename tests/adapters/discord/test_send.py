@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
+
 from adapters.base import Adapter
 from adapters.discord.adapter import DiscordAdapter
-from bot.messages import ChannelRef, DigestItem, DigestMessage, DigestSection, Receipt, TextMessage
+from bot.messages import (
+    ChannelGone,
+    ChannelRef,
+    DigestItem,
+    DigestMessage,
+    DigestSection,
+    Receipt,
+    TextMessage,
+)
 from bot.models import SourceRef
 from tests.adapters.discord.conftest import CHANNEL_ID, GUILD_ID, make_card, make_card_message
 from tests.adapters.discord.fake_discord_api import FakeDiscordAPI
@@ -66,6 +76,26 @@ async def test_where_threads_are_not_allowed_the_followup_replies_to_the_alert(
     reply = fake_api.in_channel(CHANNEL_ID)[-1]
     assert reply.reference == alert.message_id
     assert receipt.message_id == reply.id and receipt.thread_id is None
+
+
+async def test_a_deleted_thread_falls_back_to_a_reply_not_a_paused_channel(
+    adapter: DiscordAdapter, fake_api: FakeDiscordAPI
+) -> None:
+    alert = await adapter.send(CHANNEL, make_card_message())
+    await adapter.send(CHANNEL, make_card_message(followup="one"), thread=alert)
+    fake_api.gone.add(alert.message_id)  # someone deleted the thread
+    receipt = await adapter.send(CHANNEL, make_card_message(followup="two"), thread=alert)
+    reply = fake_api.in_channel(CHANNEL_ID)[-1]
+    assert reply.reference == alert.message_id and receipt.message_id == reply.id
+
+
+async def test_followup_when_the_channel_is_gone_is_channel_gone(
+    adapter: DiscordAdapter, fake_api: FakeDiscordAPI
+) -> None:
+    alert = await adapter.send(CHANNEL, make_card_message())
+    fake_api.gone.add(str(CHANNEL_ID))
+    with pytest.raises(ChannelGone):
+        await adapter.send(CHANNEL, make_card_message(followup="late"), thread=alert)
 
 
 async def test_followup_of_a_deleted_alert_is_posted_in_the_channel(
