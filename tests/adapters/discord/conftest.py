@@ -43,7 +43,9 @@ async def fake_api() -> AsyncIterator[FakeDiscordAPI]:
 
 @pytest.fixture
 def discord_settings(fake_api: FakeDiscordAPI) -> DiscordSettings:
-    return DiscordSettings(enabled=True, api_base_url=fake_api.base_url, guild_ids=[GUILD_ID])
+    return DiscordSettings.model_validate(
+        {"enabled": True, "api_base_url": fake_api.base_url, "guild_ids": [GUILD_ID]}
+    )
 
 
 @dataclass

@@ -9,7 +9,7 @@ import pytest
 
 from adapters.base import Adapter
 from adapters.discord.webhook import WebhookAdapter, webhook_urls
-from bot.config import DiscordSettings, DiscordWebhook
+from bot.config import DiscordSettings
 from bot.errors import ConfigError
 from bot.messages import ChannelGone, ChannelRef, Receipt
 from tests.adapters.discord.conftest import make_card, make_card_message
@@ -86,7 +86,7 @@ async def test_rejected_webhook_token_is_that_channel_gone_not_fatal(
 
 
 def test_urls_come_from_the_named_environment_variables() -> None:
-    settings = DiscordSettings(webhooks=[DiscordWebhook(name="infra-alerts", url_env="HOOK_A")])
+    settings = DiscordSettings.model_validate({"webhooks": [{"name": "infra-alerts", "url_env": "HOOK_A"}]})
     assert webhook_urls(settings, {"HOOK_A": "https://discord.com/api/webhooks/1/t"}) == {
         "infra-alerts": "https://discord.com/api/webhooks/1/t"
     }
