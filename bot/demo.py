@@ -40,15 +40,20 @@ class DemoResult:
     articles: int = 0
     relevant: int = 0
     stories: list[Story] = field(default_factory=list)  # in the order their cards were printed
+    titles: dict[str, tuple[str, ...]] = field(default_factory=dict)  # story id -> its items' titles
     errors: list[str] = field(default_factory=list)
 
 
 def demo_feed_files(folder: Path | None = None) -> list[Path]:
     """The bundled sample feeds (bot/data/demo/), sorted by name."""
-    if folder is None:
-        shipped = Path(str(resources.files("bot") / "data" / "demo"))
-        folder = shipped if shipped.is_dir() else Path(str(resources.files("bot") / "demo_placeholder"))
+    folder = folder or Path(str(resources.files("bot") / "data" / "demo"))
     return sorted(p for p in folder.iterdir() if p.suffix in _CONTENT_TYPES)
+
+
+def _content_type(path: Path) -> str:
+    # "policy.atom.xml" is Atom even though it ends in .xml.
+    kinds = [_CONTENT_TYPES[s] for s in path.suffixes if s in _CONTENT_TYPES]
+    return next((k for k in kinds if "atom" in k), kinds[-1])
 
 
 async def serve_feeds(files: Sequence[Path]) -> tuple[web.AppRunner, str]:
@@ -64,7 +69,7 @@ async def serve_feeds(files: Sequence[Path]) -> tuple[web.AppRunner, str]:
         if request.headers.get("If-None-Match") == etag:
             return web.Response(status=304, headers={"ETag": etag})
         return web.Response(
-            body=body, headers={"ETag": etag, "Content-Type": _CONTENT_TYPES[path.suffix] + "; charset=utf-8"}
+            body=body, headers={"ETag": etag, "Content-Type": _content_type(path) + "; charset=utf-8"}
         )
 
     app = web.Application()
@@ -121,6 +126,9 @@ async def run_demo(
             result.errors = [f"{f.url}: {f.error}" for f in report.feeds if f.error]
             stories = await app.store.stories.window(now - timedelta(days=7), now + timedelta(seconds=1))
             result.stories = stories
+            for story in stories:
+                stored = await app.store.articles.by_story(story.id)
+                result.titles[story.id] = tuple(s.article.title for s in stored)
             console.rule(
                 f"[bold]{len(stories)} stories from {result.articles} items "
                 f"({result.relevant} relevant) in {result.feeds} feeds"
