@@ -46,7 +46,7 @@ def slack_settings(fake: FakeSlack, **overrides: Any) -> SlackSettings:
     }
     values.update(overrides)
     # Port 0 (any free port) is below the config's minimum, so it is set after validation.
-    return SlackSettings(**values).model_copy(update={"http_port": 0})
+    return SlackSettings.model_validate(values).model_copy(update={"http_port": 0})
 
 
 def tokens(bot: str = GOOD_TOKEN) -> SlackTokens:

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -147,7 +148,7 @@ async def test_unverified_requests_get_401(
     router = RecordingRouter()
     adapter: SlackAdapter = await running(router)  # type: ignore[misc]
     assert adapter.http_url is not None
-    kwargs: dict[str, object] = {}
+    kwargs: dict[str, Any] = {}
     if case == "bad signature":
         kwargs["signature"] = "v0=" + "0" * 64
     elif case == "wrong secret":
@@ -162,7 +163,7 @@ async def test_unverified_requests_get_401(
         "add https://evil.example/feed",
         response_url=fake_slack.response_url(),
         **kwargs,
-    )  # type: ignore[arg-type]
+    )
     assert status == 401
     assert router.calls == []
     assert fake_slack.responses == []

@@ -51,13 +51,13 @@ def test_socket_mode_manifest_from_config_with_prefix(
 
 def test_http_mode_needs_a_request_url() -> None:
     with pytest.raises(ConfigError, match="--request-url is required"):
-        build_manifest(SlackSettings(mode="http"))
+        build_manifest(SlackSettings.model_validate({"mode": "http"}))
     with pytest.raises(ConfigError, match="must be an http"):
-        build_manifest(SlackSettings(mode="http"), request_url="ftp://x")
+        build_manifest(SlackSettings.model_validate({"mode": "http"}), request_url="ftp://x")
 
 
 def test_yaml_output_matches_the_json_structure() -> None:
-    manifest = build_manifest(SlackSettings(mode="http"), request_url=URL)
+    manifest = build_manifest(SlackSettings.model_validate({"mode": "http"}), request_url=URL)
     text = to_yaml(manifest)
     # Every scope and command appears as a YAML list item, quoted safely.
     for scope in BOT_SCOPES:
@@ -119,7 +119,7 @@ def read_block_yaml(lines: list[str], start: int = 0, indent: int = 0) -> tuple[
 
 @pytest.mark.parametrize("mode", ["http", "socket"])
 def test_yaml_reads_back_to_the_same_manifest(mode: str) -> None:
-    settings = SlackSettings(mode=mode, command_prefix="iw-")  # type: ignore[arg-type]
+    settings = SlackSettings.model_validate({"mode": mode, "command_prefix": "iw-"})
     manifest = build_manifest(settings, request_url=URL)
     text = render_manifest(manifest, "yaml")
     parsed, _ = read_block_yaml(text.splitlines())
