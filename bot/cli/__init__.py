@@ -21,6 +21,8 @@ COMMAND_MODULES = (
     "bot.cli.poll",
     "bot.cli.feeds",
     "bot.cli.db",
+    "bot.cli.recap",
+    "bot.cli.console",
     "bot.cli.slack",
     "bot.cli.demo",
     "bot.cli.discord",
