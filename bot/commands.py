@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from bot.command_grammar import RECAP_USAGE, SUBSCRIBE_USAGE, parse_recap, parse_subscribe, tokens
 from bot.config import Settings
-from bot.errors import CommandError, FeedError, InputError
+from bot.errors import CommandError, FeedError, InputError, UnsafeURLError
 from bot.log import get_logger
 from bot.messages import CommandContext, Reply
 from bot.models import Story, Subscription
@@ -72,9 +72,16 @@ def short_url(url: str) -> str:
 
 
 async def default_feed_checker(url: str) -> None:
-    """The SSRF guard of the ingest side: scheme and host, then every address the name resolves to."""
-    from bot.ingest.ssrf import check_url, resolve_and_check
+    """The SSRF guard of the ingest side: scheme and host, then every address the name resolves to.
 
+    Without the ingest package, only http(s) URLs with a host pass (the fetcher guards again)."""
+    try:
+        from bot.ingest.ssrf import check_url, resolve_and_check
+    except ModuleNotFoundError:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UnsafeURLError(f"refusing {url}: only http(s) URLs with a host are allowed") from None
+        return
     check_url(url, allow_private=False, allow_file=False)
     parts = urlsplit(url)
     assert parts.hostname is not None  # check_url refuses a URL without a host

@@ -169,6 +169,8 @@ class Dispatcher:
                 await deliveries.retry(row.id, at=now + self.backoff(row.attempts), error=error)
             return False
         await deliveries.mark_sent(row.id, receipt, now=now)
+        if thread is not None and thread.thread_id is None and receipt.thread_id:
+            await deliveries.set_alert_thread(row.subscription_id, row.story_id, receipt.thread_id)
         if sub.platform not in self._healthy:
             self._healthy.add(sub.platform)
             await deliveries.clear_adapter_fault(sub.platform)

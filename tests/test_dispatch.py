@@ -210,3 +210,34 @@ async def test_digest_rows_render_a_digest(store: Store) -> None:
         ("energy", ["s2"]),
         ("chips", ["s1"]),
     ]
+
+
+class LazyThreads(RecordingAdapter):
+    """A platform that starts a thread on the first reply to a message (as Discord does)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads_given: list[Receipt | None] = []
+
+    async def send(self, channel, message, *, thread=None):  # type: ignore[no-untyped-def]
+        self.threads_given.append(thread)
+        receipt = await super().send(channel, message, thread=thread)
+        if thread is None:
+            return Receipt(receipt.message_id, None)
+        return Receipt(receipt.message_id, thread.thread_id or f"thread-of-{thread.message_id}")
+
+
+async def test_a_thread_started_by_the_first_follow_up_is_reused(store: Store) -> None:
+    await one_alert(store)
+    adapter = LazyThreads()
+    dispatcher = Dispatcher(store, {"test": adapter}, SETTINGS)
+    await dispatcher.run_once(NOW)
+    for n, detail in enumerate(("first figure", "second figure")):
+        await store.stories.add_update("s1", f"s1-a{n + 2}", "facts", now=NOW, detail=detail)
+        await route_pending(store, NOW)
+        await dispatcher.run_once(NOW)
+    assert adapter.threads_given == [
+        None,
+        Receipt("test-1", None),
+        Receipt("test-1", "thread-of-test-1"),
+    ]

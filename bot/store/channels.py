@@ -264,6 +264,15 @@ class DeliveryRepository:
             (to_db(at), error, 0 if count_attempt else 1, delivery_id),
         )
 
+    async def set_alert_thread(self, subscription_id: int, story_id: str, thread_id: str) -> None:
+        """Remember the thread a platform started lazily (on the first follow-up) on the alert,
+        so later follow-ups go into the same thread instead of starting another."""
+        await self.conn.execute(
+            "UPDATE deliveries SET thread_id = ? WHERE subscription_id = ? AND story_id = ?"
+            " AND kind = 'alert' AND update_id = 0 AND thread_id IS NULL",
+            (thread_id, subscription_id, story_id),
+        )
+
     async def fail(self, delivery_id: int, error: str) -> None:
         await self.conn.execute(
             "UPDATE deliveries SET status = 'failed', last_error = ?, claimed_until = NULL WHERE id = ?",
