@@ -284,8 +284,7 @@ class Fetcher:
             self._sessions[allow_private] = session
         return session
 
-    def _host_semaphore(self, url: str) -> asyncio.Semaphore:
-        host = (urlsplit(url).hostname or "").lower()
+    def _host_semaphore(self, host: str) -> asyncio.Semaphore:
         sem = self._hosts.get(host)
         if sem is None:
             sem = self._hosts[host] = asyncio.Semaphore(self.settings.per_host_concurrency)
@@ -308,8 +307,8 @@ class Fetcher:
         if self._closed:
             raise RuntimeError("Fetcher is closed")
         guard = self._guards[allow_private]
-        guard.check_url(url, allow_file=allow_file)
-        if urlsplit(url).scheme.lower() == "file":
+        host = guard.check_url(url, allow_file=allow_file)
+        if not host:  # file://
             return await asyncio.to_thread(self._read_file, url, last_modified)
         if self._global is None:
             self._global = asyncio.Semaphore(self.settings.global_concurrency)
@@ -319,7 +318,7 @@ class Fetcher:
             deadline = asyncio.timeout(total)
             try:
                 async with deadline:
-                    return await self._fetch_http(url, etag, last_modified, allow_private, started)
+                    return await self._fetch_http(url, host, etag, last_modified, allow_private, started)
             except TimeoutError:
                 if deadline.expired():
                     raise FeedError(f"{url}: timed out after {total:g} s (total time limit)") from None
@@ -328,7 +327,13 @@ class Fetcher:
                 raise FeedError(f"{url}: timed out ({limits})") from None
 
     async def _fetch_http(
-        self, url: str, etag: str | None, last_modified: str | None, allow_private: bool, started: float
+        self,
+        url: str,
+        host: str,
+        etag: str | None,
+        last_modified: str | None,
+        allow_private: bool,
+        started: float,
     ) -> FetchResult:
         guard = self._guards[allow_private]
         session = self._session(allow_private)
@@ -339,9 +344,10 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         current = url
         chain = [url]
-        for _hop in range(self.settings.max_redirects + 1):
-            guard.check_url(current)
-            async with self._host_semaphore(current):
+        for hop in range(self.settings.max_redirects + 1):
+            if hop:  # the first URL was checked by fetch()
+                host = guard.check_url(current)
+            async with self._host_semaphore(host):
                 try:
                     async with session.get(current, headers=headers, allow_redirects=False) as resp:
                         self._check_peer(resp, guard, current)
@@ -380,13 +386,8 @@ class Fetcher:
         conn = resp.connection
         transport = conn.transport if conn is not None else None
         peer = transport.get_extra_info("peername") if transport is not None else None
-        if not peer:
-            return
-        try:
-            ip = ipaddress.ip_address(str(peer[0]).split("%")[0])
-        except ValueError:
-            return
-        guard.check_ip(ip, url_or_host=url)
+        if peer and isinstance(peer, tuple):
+            guard.check_address(str(peer[0]), url_or_host=url)
 
     @staticmethod
     def _next_hop(url: str, current: str, resp: aiohttp.ClientResponse, chain: list[str]) -> str:

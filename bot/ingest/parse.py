@@ -240,7 +240,11 @@ def _parse_xml_feed(body: bytes, *, url: str, content_type: str | None) -> Parse
     if fixed:
         headers["content-type"] = fixed
     try:
-        parsed = feedparser.parse(io.BytesIO(body), response_headers=headers)
+        # No sanitizing or URI rewriting inside content: it becomes plain text (bot.core.text)
+        # and is never rendered as HTML, so that work would be thrown away.
+        parsed = feedparser.parse(
+            io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+        )
     except Exception as exc:  # feedparser's loose parser has crashed on odd input before
         raise FeedError(f"{url}: not a feed: the parser failed ({type(exc).__name__}: {exc})") from None
     entries = parsed.get("entries") or []

@@ -14,6 +14,7 @@ cloud metadata endpoints, multicast and unspecified addresses stay refused even 
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 from collections.abc import Iterable, Sequence
@@ -137,16 +138,18 @@ class AddressGuard:
             raise UnsafeURLError(f"refusing {url_or_host}: {ip} is {problem}")
 
     def check_host(self, host: str, *, url: str) -> None:
-        name = host.lower().rstrip(".")
-        if name in METADATA_HOSTS:
-            raise UnsafeURLError(f"refusing {url}: {name} is a cloud metadata host")
-        if not self.allow_private and (name in LOCAL_HOSTS or name.endswith(".localhost")):
-            raise UnsafeURLError(f"refusing {url}: {name} names this machine")
-        ip = _parse_ip(name)
-        if ip is not None:
-            self.check_ip(ip, url_or_host=url)
+        problem = _host_problem(self, host)
+        if problem:
+            raise UnsafeURLError(f"refusing {url}: {problem}")
 
-    def check_url(self, url: str, *, allow_file: bool = False) -> None:
+    def check_address(self, address: str, *, url_or_host: str) -> None:
+        """check_ip for an address in text form (as sockets and resolvers report it)."""
+        problem = _address_problem(self, address)
+        if problem:
+            raise UnsafeURLError(f"refusing {url_or_host}: {problem}")
+
+    def check_url(self, url: str, *, allow_file: bool = False) -> str:
+        """Raise UnsafeURLError if `url` is refused; return its lower-case host ("" for file://)."""
         try:
             parts = urlsplit(url.strip())
             host = parts.hostname
@@ -159,13 +162,42 @@ class AddressGuard:
                 raise UnsafeURLError(f"refusing {url}: file:// URLs are allowed only in the config file")
             if host not in (None, "", "localhost"):
                 raise UnsafeURLError(f"refusing {url}: file:// URLs must name a local path")
-            return
+            return ""
         if scheme not in ("http", "https"):
             shown = scheme or "no scheme"
             raise UnsafeURLError(f"refusing {url}: only http and https URLs are allowed, not {shown}")
         if not host:
             raise UnsafeURLError(f"refusing {url}: the URL has no host")
         self.check_host(host, url=url)
+        return host
+
+
+# Polling asks about the same few hundred hosts over and over; parsing addresses is not free.
+@functools.lru_cache(maxsize=8192)
+def _host_problem(guard: AddressGuard, host: str) -> str | None:
+    name = host.lower().rstrip(".")
+    if name in METADATA_HOSTS:
+        return f"{name} is a cloud metadata host"
+    if not guard.allow_private and (name in LOCAL_HOSTS or name.endswith(".localhost")):
+        return f"{name} names this machine"
+    ip = _parse_ip(name)
+    if ip is not None:
+        problem = guard.ip_problem(ip)
+        if problem:
+            return f"{ip} is {problem}"
+    return None
+
+
+@functools.lru_cache(maxsize=8192)
+def _address_problem(guard: AddressGuard, address: str) -> str | None:
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return f"{address} is not an IP address"
+    if isinstance(ip, ipaddress.IPv6Address) and "%" in address:
+        return f"{address} is a scoped IPv6 address"
+    problem = guard.ip_problem(ip)
+    return f"{ip} is {problem}" if problem else None
 
 
 def check_url(url: str, *, allow_private: bool, allow_file: bool) -> None:
@@ -225,8 +257,7 @@ class GuardedResolver(AbstractResolver):
             self._inner = ThreadedResolver()
         results = await self._inner.resolve(host, port, family)
         for result in results:
-            ip = ipaddress.ip_address(result["host"].split("%")[0])
-            self.guard.check_ip(ip, url_or_host=host)
+            self.guard.check_address(result["host"], url_or_host=host)
         return results
 
     async def close(self) -> None:
