@@ -310,7 +310,7 @@ def describe(sub: Subscription) -> str:
         day = " (Mondays)" if sub.digest == "weekly" else ""
         lines.append(f"digest: {sub.digest}{day} at {sub.digest_time} {sub.timezone}")
     else:
-        lines.append(f"digest: off (time zone {sub.timezone})")
+        lines.append(f"digest: off (alerts over the pace arrive daily at {sub.digest_time} {sub.timezone})")
     if sub.include:
         lines.append("include: " + ", ".join(sub.include))
     if sub.exclude:

@@ -21,6 +21,7 @@ from bot.models import Story, Subscription
 
 if TYPE_CHECKING:
     from bot.store import Store
+    from bot.store.stories import StoryUpdate
 
 log = get_logger(__name__)
 
@@ -212,13 +213,23 @@ def _plan_one(
 # -- applying the plan ---------------------------------------------------------------------------
 
 
-async def route_pending(store: Store, now: datetime, *, limit: int = 500) -> int:
+async def route_pending(store: Store, now: datetime, *, batch: int = 500) -> int:
     """Turn the store's unrouted story updates into delivery rows; returns how many were added."""
-    updates = await store.stories.unrouted_updates(limit=limit)
-    if not updates:
-        return 0
     subs = await store.subscriptions.list()
     recent = await store.deliveries.recent_alert_counts(since=now - PACING_WINDOW)
+    added = 0
+    while updates := await store.stories.unrouted_updates(limit=batch):
+        added += await _route_batch(store, updates, subs, recent, now)
+    return added
+
+
+async def _route_batch(
+    store: Store,
+    updates: Sequence[StoryUpdate],
+    subs: Sequence[Subscription],
+    recent: dict[int, int],
+    now: datetime,
+) -> int:
     added = 0
     texts: dict[str, str] = {}
     for row in updates:

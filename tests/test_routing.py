@@ -179,3 +179,12 @@ async def test_route_pending_without_subscriptions_marks_updates(store: Store) -
     await save_story(store, STORY)
     assert await route_pending(store, NOW) == 0
     assert await store.stories.unrouted_updates() == []
+
+
+async def test_route_pending_drains_every_batch(store: Store) -> None:
+    s = await store.subscriptions.save(sub(max_alerts_per_hour=60), now=NOW)
+    for i in range(5):
+        await save_story(store, make_story(f"b{i}", f"Batch story {i}", importance=90))
+    assert await route_pending(store, NOW, batch=2) == 5
+    assert len(await store.deliveries.for_subscription(s.id)) == 5
+    assert await store.stories.unrouted_updates() == []

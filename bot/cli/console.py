@@ -57,10 +57,13 @@ async def session(
         router = CommandRouter(store, settings)
         # Only the console adapter: this session delivers to console channels, never elsewhere.
         dispatcher = Dispatcher(store, {"console": adapter}, settings.dispatch)
-        if lines.isatty():
+        interactive = lines.isatty()
+        if interactive:
             adapter.print_text(INTRO)
         await dispatcher.run_once(clock())
         while True:
+            if interactive:
+                adapter.console.print("> ", end="")
             raw = await asyncio.to_thread(lines.readline)
             if not raw:
                 break
