@@ -13,16 +13,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 from rich.console import Console
-from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
+from adapters.console import ConsoleAdapter
 from bot.config import Settings, parse_settings
-from bot.messages import CardMessage, ChannelRef, DigestItem, DigestMessage, DigestSection
+from bot.messages import CardMessage, ChannelRef
 from bot.models import Story
+from bot.recap import build_recap
 
 # Just after the sample feeds' dates (they fall in the week before 2026-11-20).
 DEMO_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -158,83 +158,13 @@ def card_message(story: Story) -> CardMessage:
 
 async def print_cards(console: Console, stories: Sequence[Story]) -> None:
     """One card per story through the console adapter (most important first, as given)."""
-    adapter = _console_adapter(console)
+    adapter = ConsoleAdapter(console)
     channel = ChannelRef(platform="console", channel="demo")
     for story in stories:
-        if story.card is None:
-            continue
-        if adapter is not None:
+        if story.card is not None:
             await adapter.send(channel, card_message(story))
-        else:
-            _print_card(console, story)
 
 
 async def print_recap(console: Console, stories: Sequence[Story], *, now: datetime) -> None:
-    digest = _build_recap(stories, now=now)
-    adapter = _console_adapter(console)
-    if adapter is not None:
-        await adapter.send(ChannelRef(platform="console", channel="demo"), digest)
-        return
-    console.print(f"[bold]{digest.title}[/bold]")
-    for section in digest.sections:
-        console.print(f"\n[bold cyan]{section.topic}[/bold cyan]")
-        for item in section.items:
-            console.print(f"  [{item.importance}] {item.title}: {item.line}")
-    if not digest.sections:
-        console.print(digest.empty_note)
-
-
-def _build_recap(stories: Sequence[Story], *, now: datetime) -> DigestMessage:
-    try:
-        from bot.recap import build_recap
-    except ModuleNotFoundError as exc:
-        if exc.name != "bot.recap":
-            raise
-    else:
-        return build_recap(stories, period="week", topic=None, now=now)
-    # Until the recap module is installed: top stories grouped by their first topic.
-    sections: dict[str, list[DigestItem]] = {}
-    for story in stories:
-        topic = story.topics[0] if story.topics else "other"
-        line = story.card.what_changed if story.card else story.title
-        sections.setdefault(topic, []).append(
-            DigestItem(story.id, story.title, line, story.importance, story.sources)
-        )
-    return DigestMessage(
-        title=f"Top AI-infrastructure stories, week to {now:%d %b %Y}",
-        period="week",
-        sections=tuple(DigestSection(t, tuple(items)) for t, items in sections.items()),
-        empty_note="Nothing this week.",
-    )
-
-
-def _console_adapter(console: Console) -> Any | None:
-    try:
-        from adapters.console import ConsoleAdapter
-    except ModuleNotFoundError as exc:
-        if exc.name != "adapters.console":
-            raise
-        return None
-    try:
-        return ConsoleAdapter(console=console)
-    except TypeError:
-        return ConsoleAdapter()
-
-
-def _print_card(console: Console, story: Story) -> None:
-    """Fallback card rendering until the console adapter is installed."""
-    card = story.card
-    assert card is not None
-    lines = [
-        f"[bold]What changed:[/bold] {card.what_changed}",
-        f"[bold]Why it matters:[/bold] {card.why_it_matters}",
-        f"[bold]Who should care:[/bold] {', '.join(card.who_should_care)}",
-        f"[bold]What to do next:[/bold] {card.what_to_do_next}",
-    ]
-    lines += [f"  • {t}" for t in card.key_takeaways]
-    if card.timeline:
-        lines.append("[bold]Timeline:[/bold] " + "; ".join(f"{t.date} {t.event}" for t in card.timeline))
-    lines.append("[dim]Sources: " + ", ".join(s.name for s in card.sources) + "[/dim]")
-    lines.append(f"[dim]Why posted: {story.explanation}[/dim]")
-    topics = ", ".join(story.topics)
-    console.print(Panel("\n".join(lines), title=f"[{story.importance}] {card.title}", subtitle=topics))
+    digest = build_recap(stories, period="week", topic=None, now=now)
+    await ConsoleAdapter(console).send(ChannelRef(platform="console", channel="demo"), digest)
