@@ -13,6 +13,7 @@ from typing import IO
 from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
+from rich.table import Table
 from rich.text import Text
 
 from bot.messages import (
@@ -136,9 +137,14 @@ def render_digest(msg: DigestMessage) -> RenderableType:
         parts.append(Text(msg.empty_note or "Nothing to report.", style="italic"))
     for section in msg.sections:
         parts.append(Text(section.topic, style="bold magenta"))
+        # A grid keeps wrapped lines aligned under their item, not under the importance.
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(justify="right", style="dim", no_wrap=True)
+        grid.add_column(ratio=1)
         for item in section.items:
-            line = Text(f"  [{item.importance:>3}] ", style="dim").append(item.line or item.title, style="")
-            parts.append(line)
+            body = Text(item.line or item.title)
             if item.sources:
-                parts.append(Text("        ").append(_source_line(item.sources)))
+                body.append("\n").append(_source_line(item.sources))
+            grid.add_row(f"  [{item.importance:>3}]", body)
+        parts.append(grid)
     return Panel(Group(*parts), title=Text(msg.title, style="bold"), title_align="left", border_style="green")

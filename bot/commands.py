@@ -40,18 +40,21 @@ USAGE: dict[str, str] = {
     "why": "why STORY   (a story id, or words from its title)",
     "help": "help",
 }
+_SUMMARIES = (
+    ("unsubscribe", "stop everything in this channel"),
+    ("filters", "show this channel's settings"),
+    (USAGE["recap"], "top stories of the window, by topic, with links"),
+    (USAGE["feeds"].split("   ")[0], "admins only; new feeds pass the SSRF guard"),
+    ("status", "feeds, deliveries, paused channels, stopped adapters"),
+    (USAGE["why"].split("   ")[0], "the triage explanation (a story id or words from its title)"),
+    ("help", "this list"),
+)
 HELP_TEXT = "\n".join(
     [
         "infrawire commands:",
         f"  {USAGE['subscribe']}",
         "      e.g. subscribe chips export-controls min 70 mode both digest daily at 08:30 tz Europe/Berlin",
-        "  unsubscribe                 stop everything in this channel",
-        "  filters                     show this channel's settings",
-        f"  {USAGE['recap']:<27} top stories of the window, by topic",
-        f"  {USAGE['feeds']}",
-        "  status                      feeds, deliveries, paused channels",
-        f"  {USAGE['why']}",
-        "  help",
+        *(f"  {name}  -  {what}" for name, what in _SUMMARIES),
     ]
 )
 

@@ -79,7 +79,7 @@ async def session(
             if reply.message is not None:
                 await adapter.send(CHANNEL, reply.message)
             elif reply.text:
-                adapter.print_text(reply.text)
+                adapter.print_text(reply.text + "\n")
             await dispatcher.run_once(clock())
     finally:
         await store.close()
