@@ -20,6 +20,7 @@ from bot.config import LLMSettings, load_settings
 from bot.core.analyze import analyze
 from bot.core.taxonomy import load_vocabulary
 from bot.inputs import load_inputs
+from bot.messages import CardMessage
 from bot.models import AnalyzedArticle
 from bot.serialize import card_to_dict, entity_to_dict
 
@@ -112,8 +113,10 @@ def write_json(results: Sequence[AnalyzedArticle], out: TextIO) -> None:
 
 def write_cards(results: Sequence[AnalyzedArticle], out: TextIO) -> None:
     """Readable cards grouped by story, most important first; irrelevant articles listed last."""
-    from adapters.console import render_card
     from rich.console import Console
+    from rich.text import Text
+
+    from adapters.console import render_card
 
     console = Console(file=out, soft_wrap=False, highlight=False)
     stories: dict[str, list[AnalyzedArticle]] = {}
@@ -125,17 +128,18 @@ def write_cards(results: Sequence[AnalyzedArticle], out: TextIO) -> None:
     )
     for group in groups:
         lead = max(group, key=lambda i: i.triage.importance)
-        render_card(
-            console,
-            lead.card,
+        ids = ", ".join(i.article.id for i in group)
+        message = CardMessage(
+            story_id=lead.story_id,
+            card=lead.card,
             importance=lead.triage.importance,
             topics=lead.triage.topics,
-            note=f"story {lead.story_id} · {len(group)} article(s): "
-            + ", ".join(i.article.id for i in group),
+            why_posted=f"story {lead.story_id}: {len(group)} article(s): {ids}",
         )
+        console.print(render_card(message))
     skipped = [g[0] for g in stories.values() if not g[0].triage.relevant]
     if skipped:
-        console.print(f"[dim]Not AI-infrastructure ({len(skipped)}):[/dim]")
+        console.print(Text(f"Not AI-infrastructure ({len(skipped)}):", style="dim"))
         for item in skipped:
             console.print(
                 f"[dim]  - {item.article.id}: {item.article.title} ({item.triage.explanation})[/dim]"
