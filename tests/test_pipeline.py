@@ -18,7 +18,7 @@ from bot.pipeline import Pipeline
 from bot.store import Store
 from bot.store.stories import StoryUpdate
 
-pytest.importorskip("bot.core.stories", reason="the core is not installed yet")
+pytest.importorskip("bot.core.triage", reason="the core (triage) is not installed yet")
 pytest.importorskip("bot.ingest.fetch", reason="ingest is not installed yet")
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ from bot import scheduler as sched
 from bot.config import parse_settings
 from bot.models import Article
 
-pytest.importorskip("bot.core.stories", reason="the core is not installed yet")
+pytest.importorskip("bot.core.triage", reason="the core (triage) is not installed yet")
 pytest.importorskip("bot.ingest.fetch", reason="ingest is not installed yet")
 
 from bot.app import App

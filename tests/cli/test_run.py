@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-pytest.importorskip("bot.core.stories", reason="the core is not installed yet")
+pytest.importorskip("bot.core.triage", reason="the core (triage) is not installed yet")
 pytest.importorskip("bot.ingest.fetch", reason="ingest is not installed yet")
 
 FEED = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Slow outlet</title>
@@ -81,3 +81,50 @@ async def test_run_finishes_the_in_flight_poll_on_a_signal_and_exits_cleanly(
     assert b"running" in stdout
     last_success, articles = feed_state(tmp_path / "run.db")
     assert last_success is not None and articles == 1  # the in-flight poll completed and was stored
+
+
+def test_poll_once_stores_new_items_and_a_second_pass_finds_nothing_new(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from bot.cli import main
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.headers.get("If-None-Match") == '"v1"':
+                self.send_response(304)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("ETag", '"v1"')
+            self.send_header("Content-Length", str(len(FEED)))
+            self.end_headers()
+            self.wfile.write(FEED)
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    config = tmp_path / "config.toml"
+    url = f"http://127.0.0.1:{server.server_address[1]}/feed.xml"
+    config.write_text(
+        f'[store]\npath = "poll.db"\n[[feeds]]\nurl = "{url}"\nallow_private = true\nbackfill = true\n',
+        encoding="utf-8",
+    )
+    try:
+        assert main(["poll", "--once", "--config", str(config)]) == 0
+        assert "polled 1 feeds: 1 new articles" in capsys.readouterr().out
+        # Not due yet: nothing is fetched. With --all it is, and the ETag makes it a 304.
+        assert main(["poll", "--once", "--config", str(config)]) == 0
+        assert "polled 0 feeds" in capsys.readouterr().out
+        assert main(["poll", "--once", "--all", "--config", str(config)]) == 0
+        assert "polled 1 feeds: 0 new articles" in capsys.readouterr().out
+    finally:
+        server.shutdown()
+        server.server_close()
+    last_success, articles = feed_state(tmp_path / "poll.db")
+    assert last_success is not None and articles == 1
