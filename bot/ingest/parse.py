@@ -26,7 +26,7 @@ from typing import Any
 import feedparser
 from feedparser.datetimes import _parse_date
 
-from bot.core.text import clean, content_hash
+from bot.core.text import clean, content_hash, html_to_text, looks_like_html, repair
 from bot.errors import FeedError
 from bot.ingest.urls import canonical_url, host_of
 from bot.models import Article
@@ -101,7 +101,7 @@ def to_article(
     link = canonical_url(item.link, base=base) if item.link else None
     guid = (item.guid or "").strip() or link or None
     text = clean(item.html) if item.html else ""
-    title = " ".join(clean(item.title).split()) if item.title else ""
+    title = _clean_title(item.title)
     if not title:
         title = _title_from_text(text) or link or "(untitled)"
     outlet = source or (feed.title if feed else None) or host_of(base or link or "") or None
@@ -117,6 +117,14 @@ def to_article(
         feed_id=feed_id,
         content_hash=content_hash(title, text),
     )
+
+
+def _clean_title(raw: str) -> str:
+    # Not clean(): its boilerplate filter may drop a short headline that looks like site chrome.
+    if not raw:
+        return ""
+    text = html_to_text(raw) if looks_like_html(raw) else raw
+    return " ".join(repair(text).split())
 
 
 def _title_from_text(text: str) -> str | None:

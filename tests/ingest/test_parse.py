@@ -259,3 +259,16 @@ def test_items_without_anything_are_skipped() -> None:
     body += b"</channel></rss>"
     feed = parse_feed(body, url=FEED_URL)
     assert [i.title for i in feed.items] == ["kept"]
+
+
+def test_titles_are_cleaned_but_never_dropped() -> None:
+    body = (
+        b'<rss version="2.0"><channel><title>t</title>'
+        b"<item><title>Subscribe</title><link>https://x.example/1</link></item>"
+        b"<item><title>Chips &lt; 5 nm ramp at \xc3\x83\xc2\xa9 pace</title><link>https://x.example/2</link></item>"
+        b"</channel></rss>"
+    )
+    feed = parse_feed(body, url=FEED_URL, content_type="application/rss+xml; charset=utf-8")
+    titles = [to_article(item, feed).title for item in feed.items]
+    assert titles[0] == "Subscribe"
+    assert titles[1] == "Chips < 5 nm ramp at \u00e9 pace"  # mojibake repaired, "<" kept
