@@ -15,6 +15,7 @@ Failures, by the adapter's SendError:
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -140,7 +141,8 @@ class Dispatcher:
         try:
             receipt = await adapter.send(channel, message, thread=thread)
         except RateLimited as exc:
-            until = now + timedelta(seconds=max(exc.retry_after, 1.0))
+            # Whole seconds, rounded up: the store keeps seconds, and early is another 429.
+            until = now + timedelta(seconds=max(math.ceil(exc.retry_after), 1))
             run.limited[key] = until
             dlog.info("delivery.rate_limited", retry_after=exc.retry_after)
             await deliveries.retry(row.id, at=until, error=str(exc), count_attempt=False)

@@ -241,3 +241,12 @@ async def test_a_thread_started_by_the_first_follow_up_is_reused(store: Store) -
         Receipt("test-1", None),
         Receipt("test-1", "thread-of-test-1"),
     ]
+
+
+async def test_fractional_retry_after_is_rounded_up(store: Store) -> None:
+    sub = await one_alert(store)
+    adapter = RecordingAdapter()
+    adapter.fail_next(RateLimited(2.3))
+    await Dispatcher(store, {"test": adapter}, SETTINGS).run_once(NOW)
+    [row] = await store.deliveries.for_subscription(sub.id)
+    assert row.next_attempt_at == NOW + timedelta(seconds=3)
