@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from bot.models import Article, Triage
+from bot.models import Article, Entity, Triage
 
 # -- tunables (why: chosen on our own labelled sets; see tests/core/test_story_quality.py) ----------
 
@@ -35,7 +35,12 @@ BODY_CHARS = 2500  # later text rarely names the event better and costs time
 FIGURE_BOOST = 1.5  # an exact figure is stronger evidence than a word
 EVENT_TERM_WEIGHT = 1.0
 NAME_BOOST = 1.8
-MERGE_THRESHOLD = 0.22  # cosine of IDF-weighted term vectors
+CJK_WEIGHT = 0.5  # per character bigram
+ENTITY_WEIGHT = 2.0
+ENGLISH_SHARE = 0.12  # share of English function words above which a text counts as English
+NEUTRAL_MIX = 0.5  # weight of the names-and-figures cosine within one language
+NEUTRAL_THRESHOLD = 0.22  # cosine over names and figures only, used across languages
+MERGE_THRESHOLD = 0.25  # blended cosine (prose and names/figures) needed to join a story
 SURE_THRESHOLD = 0.85  # near-identical copy: merge even across an event-type conflict
 STORY_TERMS = 90  # terms kept per story centroid
 QUERY_KEYS = 14  # an article's rarest terms used to find candidate stories
@@ -48,8 +53,10 @@ MAX_NEW_FACTS = 6
 EVENT_PATTERNS: dict[str, tuple[str, ...]] = {
     "launch": (r"launch\w*", r"unveil\w*", r"introduc\w*", r"debut\w*", r"rolls? out", r"rolled out",
                r"releas\w*", r"announc\w* (?:a |its )?new"),
-    "earnings": (r"earnings", r"revenue", r"quarter\w*", r"profit\w*", r"fiscal", r"guidance", r"results",
-                 r"sales (?:rose|fell|jumped)"),
+    "earnings": (r"earnings", r"revenues?", r"quarterly (?:results|sales|profit)", r"profits?",
+                 r"net income", r"fiscal (?:year|quarter)",
+                 r"(?:first|second|third|fourth)[- ]quarter (?:results|sales|profit)",
+                 r"sales (?:rose|fell|jumped|grew)"),
     "restrict": (r"bans?", r"banned", r"banning", r"restrict\w*", r"export controls?", r"export rules?",
                  r"curbs?", r"curbed", r"blacklist\w*", r"entity list", r"licen[cs]e requirements?",
                  r"requir\w* (?:an? )?(?:export )?licen[cs]es?", r"sanction\w*", r"prohibit\w*",
@@ -100,7 +107,26 @@ STOPWORDS = frozenset(
     companies firm firms people percent including include includes time first well according based
     another already around back big came come comes get gets got going including largest latest
     major part recent recently set several show shows since take takes taken use used uses using way
-    another inc ltd corp co llc plc""".split()
+    another inc ltd corp co llc plc
+    january february march april may june july august september october november december jan feb mar
+    apr jun jul aug sep sept oct nov dec""".split()
+)
+
+ENGLISH_MARKERS = frozenset(
+    "the of and to in is for on that with as by at from it its was are has have will said this be".split()
+)
+# Function words of the other languages outlets write in, so they never look like rare evidence.
+STOPWORDS = STOPWORDS | frozenset(
+    """der die das den dem des ein eine einer eines einem und oder aber mit von zu zum zur auf für über
+    unter nach bei aus als auch sich nicht ist sind war wird werden wurde hat haben sein seine ihre im
+    ins am um wie dass bis vor noch nur mehr schon so sie er es wir man dieser diese dieses laut rund
+    le la les un une des du de et ou mais avec pour par sur dans au aux en est sont été sera ont avait
+    qui que ce cette ces son sa ses leur leurs plus pas ne il elle ils selon entre après lors comme
+    el los las unos unas del y o pero con para por sobre en es son fue será han ha que su sus más
+    se lo al como según entre tras desde este esta estos estas
+    o os as um uma dos das do da no na nos nas em é são foi será tem têm com para por pelo pela
+    mais que seu sua seus suas ao à como segundo entre após este esta
+    il lo gli della delle dei di e che per con su nel nella è sono""".split()
 )
 
 # Words common in any news (and in AI-infrastructure news in particular). They still count, but the
@@ -128,38 +154,124 @@ PRIOR_COMMON_SHARE = 0.35
 IDF_REFRESH = 0.02
 IDF_FLOOR = 0.0  # added to every IDF; 0 lets a word found in every article count for ~nothing
 
-_TOKEN = re.compile(r"[^\W_](?:[\w'’]*[^\W_])?")
+# Words: runs of letters/digits outside the CJK blocks; CJK runs become character bigrams.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f"
+_TOKEN = re.compile(rf"[^\W_{_CJK}](?:[^\W{_CJK}]|['’](?=[^\W_{_CJK}]))*|[{_CJK}]+")
+_CJK_RUN = re.compile(rf"[{_CJK}]")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？][\"'”’)])\s+|(?<=[.!?。！？])\s+|\s*\n\s*")
-_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+# 1,400 / 1.400 (thousands) | 9,7 (decimal comma) | 9.7 / 12
+_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:\.\d{3})+(?![\d,])|\d+,\d{1,2}(?![\d])|\d+(?:\.\d+)?"
 _MAGNITUDE = {
     "thousand": 1e3,
     "k": 1e3,
     "million": 1e6,
+    "millions": 1e6,
+    "millionen": 1e6,
+    "mio": 1e6,
+    "millones": 1e6,
+    "milhões": 1e6,
+    "milhão": 1e6,
+    "milioni": 1e6,
     "mn": 1e6,
     "m": 1e6,
     "billion": 1e9,
+    "milliarde": 1e9,
+    "milliarden": 1e9,
+    "mrd": 1e9,
+    "milliard": 1e9,
+    "milliards": 1e9,
+    "mil millones": 1e9,
+    "bilhões": 1e9,
+    "bilhão": 1e9,
+    "miliardi": 1e9,
     "bn": 1e9,
     "b": 1e9,
     "trillion": 1e12,
+    "billionen": 1e12,
+    "billones": 1e12,
+    "trilhões": 1e12,
     "tn": 1e12,
     "t": 1e12,
+    "万": 1e4,
+    "億": 1e8,
+    "亿": 1e8,
+    "兆": 1e12,
 }
 # Figures are found in one pass over the numbers; units are read from the text right after each.
-_NUM = re.compile(r"(?<![\w.,])(" + _NUMBER + r")(?![\d])")
-_CURRENCY = re.compile(r"(?:(?:US|A|C|HK|S)?\$|€|£|¥|\b(?:USD|EUR))\s?$")
-_MAG = re.compile(r"\s?(thousand|million|billion|trillion|bn|mn|tn|k|m|b|t)\b", re.IGNORECASE)
-_MONEY_UNIT = re.compile(r"\s(?:dollars|euros|yuan|pounds|yen)\b", re.IGNORECASE)
-_POWER = re.compile(r"\s?(gigawatts?|megawatts?|kilowatts?|gw|mw|kw)\b", re.IGNORECASE)
-_PERCENT = re.compile(r"\s?(?:%|percent\b|per cent\b)", re.IGNORECASE)
-_TIMES = re.compile(r"(?:x\b|×|\s?times\b)", re.IGNORECASE)
+_NUMBER_WORDS = {
+    "a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "six": 6.0,
+    "seven": 7.0, "eight": 8.0, "nine": 9.0, "ten": 10.0, "half a": 0.5, "a half": 0.5,
+}
+# Digits, or a number word directly before a magnitude or power unit ("one million", "a gigawatt").
+_NUM = re.compile(
+    r"(?<![A-Za-z0-9_.,\u00c0-\u024f])(" + _NUMBER + r")(?![\d])"
+    r"|\b(half an?|an?|one|two|three|four|five|six|seven|eight|nine|ten)"
+    r"(?=\s+(?:thousand|million|billion|trillion|gigawatts?|megawatts?)\b)",
+    re.IGNORECASE,
+)
+_CURRENCY = re.compile(r"(?:(?:US|A|C|HK|S|R)?\$|€|£|¥|\b(?:USD|EUR))\s?$")
+_MAG = re.compile(
+    r"\s?(thousand|millions?|millionen|mio|millones|milh(?:ões|ão)|milioni|mn|billion|milliarden?|mrd"
+    r"|milliards?|mil millones|bilh(?:ões|ão)|miliardi|bn|trillion|billionen|billones|trilhões|tn|k|m|b|t"
+    r")\b\.?|\s?([万億亿兆])",
+    re.IGNORECASE,
+)
+_MONEY_UNIT = re.compile(
+    r"\s?(?:de\s)?(?:US-?)?(?:dollars?|dólar(?:es)?|euros?|yuan|pounds|yen)\b|\s?(?:ドル|美元|元|円)",
+    re.IGNORECASE,
+)
+_POWER = re.compile(
+    r"\s?(gigawatts?|megawatts?|kilowatts?|gw|mw|kw)\b|\s?(ギガワット|メガワット|吉瓦|兆瓦)", re.IGNORECASE
+)
+_PERCENT = re.compile(
+    r"\s?(?:%|％|percent\b|per cent\b|prozent\b|pour cent\b|por cien(?:to)?\b)", re.IGNORECASE
+)
+_TIMES = re.compile(r"(?:x\b|×|\s?times\b|[\s-]?fach\b|倍)", re.IGNORECASE)
 _COUNT = re.compile(
     r"[\s-]+(?:[\w-]+\s+){0,2}?(gpus?|chips?|accelerators?|servers?|processors?|wafers?|racks?|nodes?|"
     r"h100s?|h200s?|h20s?|b200s?|gb200s?|blackwells?|units?|jobs|employees|workers|engineers|qubits|"
     r"tokens|parameters)\b",
     re.IGNORECASE,
 )
-_DIGIT = re.compile(r"\d")
-_POWER_UNITS = {"gw": 1000.0, "gigawatt": 1000.0, "mw": 1.0, "megawatt": 1.0, "kw": 0.001, "kilowatt": 0.001}
+_MONTHS = {
+    **{m: i + 1 for i, m in enumerate(
+        "january february march april may june july august september october november december".split()
+    )},
+    **{m: i + 1 for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())},
+    "sept": 9,
+    **{m: i + 1 for i, m in enumerate(
+        "januar februar märz april mai juni juli august september oktober november dezember".split()
+    )},
+    **{m: i + 1 for i, m in enumerate(
+        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
+    )},
+    **{m: i + 1 for i, m in enumerate(
+        "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split()
+    )},
+    **{m: i + 1 for i, m in enumerate(
+        "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro".split()
+    )},
+}
+_MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
+# Month and day in several languages: "February 15", "15. Februar", "15 de febrero", "2月15日".
+_DATE = re.compile(
+    rf"\b(?:({_MONTH_ALT})\.?\s+(\d{{1,2}})(?!\d)|(\d{{1,2}})\.?\s+(?:de\s+)?({_MONTH_ALT})\b)"
+    r"|(\d{1,2})月(\d{1,2})日",
+    re.IGNORECASE,
+)
+_MAYBE_FIGURE = re.compile(r"\d|illion|igawatt|egawatt|thousand", re.IGNORECASE)
+_POWER_UNITS = {
+    "gw": 1000.0,
+    "gigawatt": 1000.0,
+    "mw": 1.0,
+    "megawatt": 1.0,
+    "kw": 0.001,
+    "kilowatt": 0.001,
+    "ギガワット": 1000.0,
+    "メガワット": 1.0,
+    "吉瓦": 1000.0,
+    "兆瓦": 1.0,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +286,8 @@ class StoryFeatures:
     lead_events: frozenset[str]  # event types named in the title and lead
     events: frozenset[str]  # event types named anywhere in the considered text
     facts: Mapping[str, str]  # fact key -> display text (figures and named entities)
+    neutral: frozenset[str] = frozenset()  # terms that read the same in any language: names, figures
+    english: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +313,10 @@ class _Story:
     weighted: dict[str, float] = field(default_factory=dict)
     norm: float = 0.0
     generation: int = -1
+    neutral: set[str] = field(default_factory=set)  # name and figure terms (language-neutral)
+    english: bool = True  # every article so far is English
+    neutral_norm: float = 0.0
+    neutral_generation: int = -2
 
 
 # -- features ---------------------------------------------------------------------------------
@@ -221,10 +339,21 @@ def split_sentences(text: str, limit: int | None = None) -> list[str]:
     return out
 
 
+_DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}")
+_DOT_THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+")
+
+
 def _value(number: str, magnitude: str | None) -> float:
-    value = float(number.replace(",", ""))
+    if number[0].isalpha():
+        value = _NUMBER_WORDS.get(number.lower(), 1.0)
+    elif _DECIMAL_COMMA.fullmatch(number):  # "9,7 Milliarden"
+        value = float(number.replace(",", "."))
+    elif not magnitude and _DOT_THOUSANDS.fullmatch(number):  # "30.000 GPUs"; "$1.125 billion" is a decimal
+        value = float(number.replace(".", ""))
+    else:
+        value = float(number.replace(",", ""))
     if magnitude:
-        value *= _MAGNITUDE.get(magnitude.lower(), 1.0)
+        value *= _MAGNITUDE.get(magnitude.lower().rstrip("."), 1.0)
     return value
 
 
@@ -243,17 +372,17 @@ def figures(text: str) -> list[Figure]:
 
 def _figures_at(text: str) -> list[tuple[str, str, int]]:
     """(normalised key, text as written, offset) for each figure, in order."""
-    if not _DIGIT.search(text):
+    if not _MAYBE_FIGURE.search(text):
         return []
     found: list[tuple[str, str, int]] = []
     for m in _NUM.finditer(text):
         start, end = m.start(), m.end()
-        number = m.group(1)
+        number = m.group(1) or m.group(2)
         currency = _CURRENCY.search(text, max(0, start - 5), start)
         mag = _MAG.match(text, end)
-        magnitude = mag.group(1) if mag else None
+        magnitude = (mag.group(1) or mag.group(2)) if mag else None
         # Single letters are magnitudes only after a currency sign ("$5bn", "$5B"), not "5 m".
-        if magnitude and len(magnitude) == 1 and not currency and magnitude.lower() != "k":
+        if magnitude and magnitude.lower() in ("m", "b", "t") and not currency:
             magnitude, mag = None, None
         after = mag.end() if mag else end
         value = _value(number, magnitude)
@@ -264,7 +393,7 @@ def _figures_at(text: str) -> list[tuple[str, str, int]]:
         elif unit := _MONEY_UNIT.match(text, after):
             key = "usd:" + _fmt(value)
         elif unit := _POWER.match(text, after):
-            factor = _POWER_UNITS.get(unit.group(1).lower().rstrip("s"), 1.0)
+            factor = _POWER_UNITS.get((unit.group(1) or unit.group(2)).lower().rstrip("s"), 1.0)
             key = "mw:" + _fmt(value * factor)
         elif unit := _PERCENT.match(text, after):
             key = "pct:" + _fmt(value)
@@ -279,6 +408,14 @@ def _figures_at(text: str) -> list[tuple[str, str, int]]:
             continue
         stop = unit.end() if unit else after
         found.append((key, text[start:stop].strip(), start))
+    for m in _DATE.finditer(text):
+        if m.group(5):
+            month, day = int(m.group(5)), int(m.group(6))
+        else:
+            month = _MONTHS[(m.group(1) or m.group(4)).lower()]
+            day = int(m.group(2) or m.group(3))
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            found.append((f"d:{month:02d}-{day:02d}", m.group(0), m.start()))
     return found
 
 
@@ -293,24 +430,62 @@ def _stem(token: str) -> str:
         return word[:-3]
     if len(word) > 5 and word.endswith("ed") and not word.endswith("eed"):
         return word[:-2]
-    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+    if len(word) == 4 and word.endswith("pus"):  # GPUs, TPUs, NPUs
+        return word[:-1]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
 
 
-def _add_words(terms: dict[str, float], text: str, weight: float) -> None:
+def _add_words(
+    terms: dict[str, float],
+    names: set[str],
+    text: str,
+    weight: float,
+    skip: frozenset[str] = frozenset(),
+    cased: bool = True,
+) -> tuple[int, int]:
+    shouting = not cased and text.isupper()
+    """Add the text's words to `terms`; collect name-like ones in `names`. Returns (words, English
+    function words) so the caller can tell English from other languages."""
+    words = english = 0
     for token in _TOKEN.findall(text):
-        lower = token.lower()
-        if lower in STOPWORDS or len(lower) < 2:
+        if _CJK_RUN.match(token):
+            # No spaces between CJK words: character bigrams stand in for words.
+            for i in range(len(token) - 1):
+                gram = token[i : i + 2]
+                terms[gram] = terms.get(gram, 0.0) + weight * CJK_WEIGHT
             continue
-        if lower.isdigit():
+        lower = token.lower()
+        words += 1
+        if lower in ENGLISH_MARKERS:
+            english += 1
+        if lower in STOPWORDS or len(lower) < 2 or lower.isdigit():
             continue  # figures are handled separately; bare digits (years, days) are noise
         stem = _stem(lower)
         if stem in STOPWORDS:
             continue
-        # Names (capitalised or alphanumeric like "H20") say which event this is more than prose.
-        named = (token[0].isupper() or not token.isalpha()) and stem not in COMMON_WORDS
+        # Names (capitalised or alphanumeric like "H20") say which event this is more than prose,
+        # and they read the same in every language.
+        if not token.isalpha():
+            capital = True  # "H20", "MI450"
+        elif cased:
+            capital = token[0].isupper()
+        else:  # a Title Case or ALL CAPS headline: only "DeepSeek"-style or short acronyms stand out
+            capital = not shouting and (any(c.isupper() for c in token[1:]))
+        named = capital and stem not in COMMON_WORDS and stem not in skip
+        if stem in skip:
+            continue
+        if capital:
+            names.add(stem)
         terms[stem] = terms.get(stem, 0.0) + (weight * NAME_BOOST if named else weight)
+    return words, english
+
+
+def _title_case(title: str) -> bool:
+    """Headlines In Title Case (or ALL CAPS) capitalise every word: capitals then mean nothing."""
+    words = [w for w in _TOKEN.findall(title) if w.isalpha() and len(w) > 3 and not _CJK_RUN.match(w)]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
 
 
 def event_types(text: str) -> set[str]:
@@ -344,9 +519,16 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
     rest = " ".join(sentences[start + LEAD_SENTENCES :])
 
     terms: dict[str, float] = {}
-    _add_words(terms, title, TITLE_WEIGHT)
-    _add_words(terms, lead, LEAD_WEIGHT)
-    _add_words(terms, rest, BODY_WEIGHT)
+    names: set[str] = set()
+    # The outlet's own name (in datelines, "told Global Wire") says nothing about the event.
+    outlet = frozenset(_stem(t.lower()) for t in _TOKEN.findall(article.source or ""))
+    counts = [
+        _add_words(terms, names, title, TITLE_WEIGHT, outlet, cased=not _title_case(title)),
+        _add_words(terms, names, lead, LEAD_WEIGHT, outlet),
+        _add_words(terms, names, rest, BODY_WEIGHT, outlet),
+    ]
+    words = sum(c[0] for c in counts)
+    english = words > 0 and sum(c[1] for c in counts) >= ENGLISH_SHARE * words
     # Dampen repetition: a word said ten times is not ten times the evidence.
     for key, value in terms.items():
         terms[key] = math.sqrt(value)
@@ -359,17 +541,44 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
         term = "#" + key
         terms[term] = max(terms.get(term, 0.0), weight * FIGURE_BOOST)
         facts.setdefault(term, written)
+        names.add(term)
     lead_events = event_types(text[:lead_end])
     events = lead_events | word_event_types(rest)
     for name in lead_events:
         terms["ev:" + name] = EVENT_TERM_WEIGHT
     if triage is not None:
         for entity in triage.entities:
+            found = _entity_term(entity)
+            if found is None:
+                continue
+            term = found
+            # Canonical names and values: the same in every language the vocabulary knows.
+            terms[term] = max(terms.get(term, 0.0), ENTITY_WEIGHT)
+            names.add(term)
             if entity.type in _FACT_TYPES:
-                facts.setdefault("e:" + entity.name.lower(), entity.name)
+                facts.setdefault(term, entity.name)
     return StoryFeatures(
-        terms=terms, lead_events=frozenset(lead_events), events=frozenset(events), facts=facts
+        terms=terms,
+        lead_events=frozenset(lead_events),
+        events=frozenset(events),
+        facts=facts,
+        neutral=frozenset(names),
+        english=english,
     )
+
+
+def _entity_term(entity: Entity) -> str | None:
+    if entity.type in _FACT_TYPES:
+        return "e:" + entity.name.lower()
+    if entity.value is None:
+        return None
+    if entity.type == "money":
+        return "#usd:" + _fmt(entity.value)
+    if entity.type == "power":
+        return "#mw:" + _fmt(entity.value)
+    if entity.type == "gpu_count":
+        return "#n:" + _fmt(entity.value)
+    return None
 
 
 # -- the index --------------------------------------------------------------------------------
@@ -378,9 +587,9 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
 class StoryIndex:
     """Incremental story clustering over a sliding time window. Pure in-memory state."""
 
-    def __init__(self, window: timedelta = timedelta(hours=96), *, threshold: float = MERGE_THRESHOLD):
+    def __init__(self, window: timedelta = timedelta(hours=96), *, threshold: float | None = None):
         self.window = window
-        self.threshold = threshold
+        self.threshold = MERGE_THRESHOLD if threshold is None else threshold
         self._stories: dict[str, _Story] = {}
         self._postings: dict[str, dict[str, None]] = {}
         self._df: dict[str, int] = {}
@@ -433,14 +642,28 @@ class StoryIndex:
         weights = {t: w * idf(t) for t, w in feats.terms.items()}
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
 
+        neutral = {t: weights[t] for t in feats.neutral if t in weights}
+        neutral_norm = math.sqrt(sum(w * w for w in neutral.values())) or 1.0
+
         best: _Story | None = None
         best_score = 0.0
-        for story in self._candidates(weights, when):
+        for story in self._candidates(weights, neutral, when):
             score = self._similarity(weights, norm, story)
-            if score < self.threshold:
-                continue
-            if score < SURE_THRESHOLD and _conflict(feats, story):
-                continue
+            if feats.english and story.english:
+                if NEUTRAL_MIX:
+                    # Names and figures agree more reliably than prose: blend them in.
+                    across = self._neutral_similarity(neutral, neutral_norm, story)
+                    score = (1 - NEUTRAL_MIX) * score + NEUTRAL_MIX * across
+                if score < self.threshold:
+                    continue
+                if score < SURE_THRESHOLD and _conflict(feats, story):
+                    continue
+            else:
+                # Across languages only names and figures can agree.
+                across = self._neutral_similarity(neutral, neutral_norm, story)
+                if score < self.threshold and across < NEUTRAL_THRESHOLD:
+                    continue
+                score = max(score, across * self.threshold / NEUTRAL_THRESHOLD)
             if score > best_score:
                 best, best_score = story, score
 
@@ -458,6 +681,8 @@ class StoryIndex:
                 lead_events=set(feats.lead_events),
                 events=set(feats.events),
                 facts=set(feats.facts),
+                neutral=set(feats.neutral),
+                english=feats.english,
             )
             self._stories[story_id] = story
             self._merge_terms(story, feats.terms)
@@ -473,11 +698,18 @@ class StoryIndex:
         best.lead_events |= feats.lead_events
         best.events |= feats.events
         best.facts.update(feats.facts)
+        best.neutral |= feats.neutral
+        best.english = best.english and feats.english
         self._merge_terms(best, feats.terms)
         return Assignment(best.id, False, round(best_score, 4), new_facts)
 
-    def _candidates(self, weights: Mapping[str, float], when: datetime) -> list[_Story]:
+    def _candidates(
+        self, weights: Mapping[str, float], neutral: Mapping[str, float], when: datetime
+    ) -> list[_Story]:
         keys = sorted(weights, key=weights.__getitem__, reverse=True)[:QUERY_KEYS]
+        # Names and figures also find stories told in other languages.
+        names = sorted(neutral, key=neutral.__getitem__, reverse=True)[:QUERY_KEYS]
+        keys += [k for k in names if k not in keys]
         votes: dict[str, float] = {}
         for key in keys:
             posting = self._postings.get(key)
@@ -512,6 +744,18 @@ class StoryIndex:
             dot = sum(w * weights[t] for t, w in theirs.items() if t in weights)
         return dot / (norm * story.norm)
 
+    def _neutral_similarity(self, neutral: Mapping[str, float], norm: float, story: _Story) -> float:
+        if story.generation != self._generation:
+            self._similarity({}, 1.0, story)  # refreshes the weighted vector
+        if story.neutral_generation != story.generation:
+            story.neutral_norm = (
+                math.sqrt(sum(w * w for t, w in story.weighted.items() if t in story.neutral)) or 1.0
+            )
+            story.neutral_generation = story.generation
+        theirs = story.weighted
+        dot = sum(w * theirs[t] for t, w in neutral.items() if t in theirs and t in story.neutral)
+        return dot / (norm * story.neutral_norm)
+
     def _merge_terms(self, story: _Story, terms: Mapping[str, float]) -> None:
         merged = story.terms
         n = story.articles
@@ -523,6 +767,7 @@ class StoryIndex:
             keep = sorted(merged, key=lambda t: merged[t] * idf(t), reverse=True)[:STORY_TERMS]
             story.terms = {t: merged[t] for t in keep}
         story.generation = -1  # its weighted vector must be recomputed
+        story.neutral_generation = -2
         for term in story.terms:
             if term not in story.indexed:
                 story.indexed.add(term)
@@ -542,6 +787,8 @@ class StoryIndex:
             "lead_events": sorted(story.lead_events),
             "events": sorted(story.events),
             "facts": sorted(story.facts),
+            "neutral": sorted(story.neutral),
+            "english": story.english,
         }
 
     def restore(self, story_id: str, state: Mapping[str, Any]) -> None:
@@ -559,6 +806,8 @@ class StoryIndex:
             lead_events=set(state.get("lead_events", ())),
             events=set(state.get("events", ())),
             facts=set(state.get("facts", ())),
+            neutral=set(state.get("neutral", ())),
+            english=bool(state.get("english", True)),
         )
         self._stories[story_id] = story
         self._docs += story.articles

@@ -254,7 +254,7 @@ def test_figures_are_normalised_so_outlets_meet(text: str, key: str) -> None:
 
 
 def test_years_and_small_numbers_are_not_figures() -> None:
-    assert figures("In 2025, 12 firms met on March 3.") == []
+    assert figures("In 2025, 12 firms met on the third day.") == []
 
 
 def test_event_types_name_the_kind_of_event() -> None:
