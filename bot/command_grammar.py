@@ -221,11 +221,18 @@ class SubscribeArgs:
         return out
 
 
+def _topic_or_error(word: str) -> str:
+    name = topic_name(word)
+    if name is None:
+        raise CommandError(f"unknown word {word!r}; topics are {', '.join(TOPICS)} (or all)")
+    return name
+
+
 def _int(value: str | None, what: str, low: int, high: int) -> int:
     if value is None:
         raise CommandError(f"{what} needs a number from {low} to {high}")
     try:
-        number = int(value)
+        number = int(value.rstrip("%"))
     except ValueError:
         raise CommandError(f"{what} needs a number from {low} to {high}, not {value!r}") from None
     if not low <= number <= high:
@@ -304,6 +311,9 @@ def parse_subscribe(args: list[str]) -> SubscribeArgs:
             pass
         elif word in _ALL_TOPICS:
             all_topics = True
+        elif "," in tok.strip(","):  # "chips,energy"
+            for piece in filter(None, tok.split(",")):
+                topics.append(_topic_or_error(piece))
         else:
             name = topic_name(tok)
             if name is None and i + 1 < len(args):
@@ -311,11 +321,9 @@ def parse_subscribe(args: list[str]) -> SubscribeArgs:
                 name = topic_name(f"{tok}-{args[i + 1]}")
                 if name is not None:
                     i += 1
-            if name is None:
-                raise CommandError(f"unknown word {tok!r}; topics are {', '.join(TOPICS)} (or all)")
-            if name not in topics:
-                topics.append(name)
+            topics.append(name or _topic_or_error(tok))
         i += 1
+    topics = list(dict.fromkeys(topics))
     if all_topics and topics:
         raise CommandError("say either 'all' or some topics, not both")
     if topics or all_topics:

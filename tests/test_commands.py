@@ -54,6 +54,8 @@ async def test_subscribe_full_grammar_and_filters(router: CommandRouter, store: 
         ("subscribe importance >= 80", "min_importance", 80),
         ("subscribe export controls data center", "topics", ("export-controls", "datacenter")),
         ("subscribe semis power", "topics", ("chips", "energy")),
+        ("subscribe energy,chips, policy", "topics", ("chips", "energy", "policy")),
+        ("subscribe min 75%", "min_importance", 75),
         ("subscribe tz europe/berlin", "timezone", "Europe/Berlin"),
         ("/subscribe mode digest", "digest", "daily"),
         ("SUBSCRIBE Chips MODE Alerts", "mode", "alerts"),
@@ -74,6 +76,7 @@ async def test_subscribe_is_forgiving_about_form(
     ("text", "named"),
     [
         ("subscribe chips bananas", "'bananas'"),
+        ("subscribe chips,bananas", "'bananas'"),
         ("subscribe min 170", "170"),
         ("subscribe min lots", "'lots'"),
         ("subscribe mode loud", "'loud'"),
