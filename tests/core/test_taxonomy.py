@@ -1,0 +1,102 @@
+"""bot.core.taxonomy: the shipped vocabulary, user extensions, and term matching."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import VocabularyExtension
+from bot.core.taxonomy import AI, AUDIENCES, ENTITY, NEGATIVE, TOPIC, load_vocabulary
+from bot.errors import ConfigError
+from bot.models import TOPICS
+
+
+def _found(text: str, **ext: dict[str, list[str]]) -> dict[tuple[str, str], float]:
+    vocab = load_vocabulary(VocabularyExtension(**ext) if ext else None)
+    out: dict[tuple[str, str], float] = {}
+    for hit in vocab.scan(text):
+        for entry in hit.entries:
+            out[(entry.kind, entry.key)] = max(entry.weight, out.get((entry.kind, entry.key), 0.0))
+    return out
+
+
+def test_shipped_vocabulary_covers_topics_and_audiences() -> None:
+    vocab = load_vocabulary()
+    assert vocab.topics == TOPICS
+    assert set(vocab.topic_terms) == set(TOPICS)
+    assert all(vocab.topic_terms[t] for t in TOPICS)
+    assert vocab.audiences == AUDIENCES
+    assert "data-center operators" in AUDIENCES
+    for topic, audiences in vocab.topic_audiences.items():
+        assert topic in TOPICS
+        assert set(audiences) <= set(AUDIENCES)
+    assert load_vocabulary() is vocab  # the default is built once
+
+
+@pytest.mark.parametrize(
+    ("alias", "canonical"),
+    [
+        ("NVIDIA Corp.", "Nvidia"),
+        ("英伟达", "Nvidia"),
+        ("Taiwan Semiconductor", "TSMC"),
+        ("台积电", "TSMC"),
+        ("Bureau of Industry and Security", "BIS"),
+        ("Commerce Department", "BIS"),
+        ("MI300X", "MI300X"),
+        ("Ascend 910C", "Ascend 910B"),
+        ("Lambda Labs", "Lambda"),
+    ],
+)
+def test_aliases_resolve_to_canonical_names(alias: str, canonical: str) -> None:
+    assert load_vocabulary().canonical(alias) == canonical
+    assert (ENTITY, canonical) in _found(f"News about {alias} today.")
+
+
+def test_matching_handles_plurals_hyphens_and_case() -> None:
+    found = _found("Two AI data-centres and new GPUs; the HBM supply is tight.")
+    assert found[(TOPIC, "datacenter")] == 3.0
+    assert found[(TOPIC, "chips")] >= 2.0
+    assert (AI, "") in found  # "AI data centre" also carries the AI context it contains
+
+
+def test_acronyms_and_marked_names_are_case_sensitive() -> None:
+    assert (ENTITY, "BIS") not in _found("Die Preise steigen bis 2026.")
+    assert (ENTITY, "Arm") not in _found("He broke his arm.")
+    assert (ENTITY, "Arm") in _found("Arm licensed a new core.")
+    assert (AI, "") not in _found("The ai of the sloth.")
+
+
+def test_long_terms_keep_the_entities_inside_them() -> None:
+    found = _found("It bought Nvidia H100 chips.")
+    assert (ENTITY, "H100") in found and (ENTITY, "Nvidia") in found
+
+
+def test_multilingual_terms() -> None:
+    assert (TOPIC, "datacenter") in _found("Neue KI-Rechenzentren in Bayern")
+    assert (TOPIC, "export-controls") in _found("美国加强对华芯片出口管制")
+    assert (TOPIC, "datacenter") in _found("新しいデータセンターを建設")
+    assert (TOPIC, "chips") in _found("삼성전자의 AI 반도체 생산")
+    assert (AI, "") in _found("الذكاء الاصطناعي ومراكز البيانات")
+    assert (TOPIC, "export-controls") in _found("contrôles à l'exportation des puces")
+
+
+def test_negative_context_is_found() -> None:
+    found = _found("The RTX 5090 hits 140 fps in Cyberpunk 2077 with DLSS.")
+    assert (NEGATIVE, "gaming") in found
+
+
+def test_user_extension_adds_entities_and_topic_terms() -> None:
+    found = _found(
+        "Acme Compute signs a deal for zettaflop racks.",
+        organizations={"Acme Compute": ["AcmeCo"]},
+        topic_terms={"cloud-capacity": ["zettaflop racks"]},
+    )
+    assert (ENTITY, "Acme Compute") in found
+    assert found[(TOPIC, "cloud-capacity")] == 2.0
+    vocab = load_vocabulary(VocabularyExtension(organizations={"Nvidia": ["Team Green"]}))
+    assert vocab.canonical("Team Green") == "Nvidia"
+    assert vocab.entities["Nvidia"].role == "chip-designer"
+
+
+def test_user_extension_with_unknown_topic_is_rejected() -> None:
+    with pytest.raises(ConfigError, match="unknown topics"):
+        load_vocabulary(VocabularyExtension(topic_terms={"weather": ["rain"]}))
