@@ -103,7 +103,7 @@ class Pipeline:
         self._rng = rng or random.Random()
         self._restored = False
         self._lock = asyncio.Lock()  # one poll at a time: the story index is shared state
-        # Called with the report after each poll (the demo's progress display uses it).
+        # Called with each feed's outcome as it is recorded (the demo's progress display uses it).
         self.on_feed_done: Callable[[FeedOutcome], None] | None = None
 
     async def restore(self, now: datetime) -> int:
@@ -338,9 +338,7 @@ class Pipeline:
                 sources.append(name)
         times = [min(a.published or now, now) for a, _ in items]
         first_seen, last_seen = min(times), max(times)
-        main_entity = next(
-            (e.name for _, t in items for e in t.entities if e.type in _MAIN_ENTITY_TYPES), None
-        )
+        main_entity = _main_entity(items)
         history = (
             await self.store.stories.history(main_entity, before=first_seen, exclude=story_id)
             if main_entity
@@ -411,6 +409,17 @@ class Pipeline:
         if route_pending is None:
             return 0
         return int(await route_pending(self.store, now=now))
+
+
+def _main_entity(items: Sequence[tuple[Article, Triage]]) -> str | None:
+    """What the story is about, for its timeline: the most important report's organization, else
+    its regulator, product, place or person (in that order), else the same from the other reports."""
+    for _, found in items:
+        for kind in _MAIN_ENTITY_TYPES:
+            name = next((e.name for e in found.entities if e.type == kind), None)
+            if name:
+                return name
+    return None
 
 
 def _mean_gap(articles: Sequence[Article]) -> float | None:

@@ -346,3 +346,31 @@ async def test_feedparser_corpus_through_the_whole_poll_path(env, tmp_path: Path
     ok = sum(1 for f in report.feeds if f.status in ("new", "unchanged", "not_modified"))
     assert ok > len(files) // 2
     assert await store.articles.count() == report.new_articles
+
+
+EARNINGS = (
+    "Nvidia reports record quarterly revenue on data center GPU demand",
+    "Nvidia reported record quarterly revenue of $57 billion, driven by data center GPU sales to cloud "
+    "providers. The company guided above estimates for the next quarter.",
+)
+
+
+async def test_a_later_story_about_the_same_entity_carries_the_earlier_one_in_its_timeline(
+    env, feeds: FeedServer
+) -> None:
+    store, pipeline = await env()
+    feeds.bodies["a"] = rss("Outlet A", [item(1, EXPORT_A, 24 * 6)])
+    before = NOW - timedelta(days=5)
+    feed = await store.feeds.add(feeds.url("a"), now=before, allow_private=True, backfill=True)
+    first = await pipeline.poll_due(before)
+    [earlier_id] = first.stories_created
+    earlier = await store.stories.get(earlier_id)
+    assert earlier is not None and await store.stories.main_entity(earlier_id) == "Nvidia"
+    feeds.bodies["a"] = rss("Outlet A", [item(1, EXPORT_A, 24 * 6), item(2, EARNINGS, 1)])
+    await store.feeds.enable(feed.id, now=NOW)  # due now
+    second = await pipeline.poll_due(NOW)
+    [later_id] = second.stories_created
+    later = await store.stories.get(later_id)
+    assert later is not None and later.card is not None and later_id != earlier_id
+    dates = {(t.date, t.event) for t in later.card.timeline}
+    assert (earlier.first_seen.date().isoformat(), earlier.title) in dates
