@@ -77,8 +77,13 @@ async def _with_store(settings: Settings) -> Store:
 
 
 def run_add(args: argparse.Namespace) -> int:
+    from bot.ingest.ssrf import check_url as guard_url
+
     settings = load_settings(args.config)
     url = check_url(args.url)
+    # An address literal or internal name is refused now rather than at the first poll; names are
+    # checked again on their resolved addresses at every fetch.
+    guard_url(url, allow_private=args.allow_private, allow_file=False)
 
     async def go() -> Feed:
         store = await _with_store(settings)

@@ -59,6 +59,11 @@ def test_add_list_remove(config: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert "already exists: https://a.example/feed.xml (id 1)" in capsys.readouterr().err
     assert main(["feeds", "add", "file:///etc/passwd", *cfg]) == 2
     assert "not an http(s) feed URL" in capsys.readouterr().err
+    assert main(["feeds", "add", "http://169.254.169.254/latest/meta-data", *cfg]) == 2
+    assert "169.254.169.254" in capsys.readouterr().err
+    assert main(["feeds", "add", "http://10.0.0.7/feed.xml", "--allow-private", *cfg]) == 0
+    assert main(["feeds", "remove", "3", *cfg]) == 0
+    capsys.readouterr()
     assert main(["feeds", "list", *cfg]) == 0
     out = capsys.readouterr().out
     assert "A  <https://a.example/feed.xml>" in out and "https://b.example/feed.xml" in out
