@@ -30,7 +30,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 
 from bot.config import PollSettings
-from bot.errors import FeedError, UnsafeURLError
+from bot.errors import FeedError
 from bot.ingest.ssrf import AddressGuard, GuardedResolver, IPNetwork
 from bot.log import get_logger
 
@@ -220,6 +220,31 @@ class _Decoder:
 # -- the fetcher ----------------------------------------------------------------------------------
 
 
+class _HostSlot:
+    """One of a host's `per_host_concurrency` slots, moved along redirect hops.
+
+    A hop to another host gives the current slot back before waiting for the next one, so a
+    fetch never holds one host's slot while it waits for another's."""
+
+    def __init__(self, fetcher: Fetcher):
+        self._fetcher = fetcher
+        self._host: str | None = None
+        self._sem: asyncio.Semaphore | None = None
+
+    async def take(self, host: str) -> None:
+        if host == self._host:
+            return
+        self.release()
+        sem = self._fetcher._host_semaphore(host)
+        await sem.acquire()
+        self._host, self._sem = host, sem
+
+    def release(self) -> None:
+        if self._sem is not None:
+            self._sem.release()
+        self._host, self._sem = None, None
+
+
 class Fetcher:
     """Fetches feed documents. Use as `async with Fetcher(settings) as f:` or call `close()`.
 
@@ -312,24 +337,31 @@ class Fetcher:
             return await asyncio.to_thread(self._read_file, url, last_modified)
         if self._global is None:
             self._global = asyncio.Semaphore(self.settings.global_concurrency)
-        async with self._global:
-            started = time.monotonic()
-            total = self.settings.total_timeout_s
-            deadline = asyncio.timeout(total)
-            try:
-                async with deadline:
-                    return await self._fetch_http(url, host, etag, last_modified, allow_private, started)
-            except TimeoutError:
-                if deadline.expired():
-                    raise FeedError(f"{url}: timed out after {total:g} s (total time limit)") from None
-                s = self.settings
-                limits = f"connect limit {s.connect_timeout_s:g} s, read limit {s.read_timeout_s:g} s"
-                raise FeedError(f"{url}: timed out ({limits})") from None
+        # The host slot first, then a global one: feeds queued behind a busy host must not sit on
+        # global slots other hosts could use. The time limit starts once both are held.
+        slot = _HostSlot(self)
+        try:
+            await slot.take(host)
+            async with self._global:
+                started = time.monotonic()
+                total = self.settings.total_timeout_s
+                deadline = asyncio.timeout(total)
+                try:
+                    async with deadline:
+                        return await self._fetch_http(url, slot, etag, last_modified, allow_private, started)
+                except TimeoutError:
+                    if deadline.expired():
+                        raise FeedError(f"{url}: timed out after {total:g} s (total time limit)") from None
+                    s = self.settings
+                    limits = f"connect limit {s.connect_timeout_s:g} s, read limit {s.read_timeout_s:g} s"
+                    raise FeedError(f"{url}: timed out ({limits})") from None
+        finally:
+            slot.release()
 
     async def _fetch_http(
         self,
         url: str,
-        host: str,
+        slot: _HostSlot,
         etag: str | None,
         last_modified: str | None,
         allow_private: bool,
@@ -345,39 +377,33 @@ class Fetcher:
         current = url
         chain = [url]
         for hop in range(self.settings.max_redirects + 1):
-            if hop:  # the first URL was checked by fetch()
-                host = guard.check_url(current)
-            async with self._host_semaphore(host):
-                try:
-                    async with session.get(current, headers=headers, allow_redirects=False) as resp:
-                        self._check_peer(resp, guard, current)
-                        if resp.status in _REDIRECTS:
-                            current = self._next_hop(url, current, resp, chain)
-                            continue
-                        return await self._result(url, current, resp, etag, last_modified, started)
-                except FeedError:
-                    raise
-                except aiohttp.ServerTimeoutError as exc:
-                    s = self.settings
-                    limits = f"connect limit {s.connect_timeout_s:g} s, read limit {s.read_timeout_s:g} s"
-                    raise FeedError(f"{url}: timed out ({limits}; {exc})") from None
-                except aiohttp.ClientConnectorError as exc:
-                    cause = exc.os_error if isinstance(exc.os_error, UnsafeURLError) else None
-                    if cause is not None:
-                        raise cause from None
-                    raise FeedError(
-                        f"{url}: cannot connect to {exc.host}:{exc.port} ({exc.os_error})"
-                    ) from None
-                except aiohttp.InvalidURL as exc:
-                    raise FeedError(f"{url}: invalid URL {exc}", permanent=True) from None
-                except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
-                    raise FeedError(f"{url}: connection broken while reading ({exc})") from None
-                except aiohttp.ClientResponseError as exc:
-                    raise FeedError(f"{url}: bad HTTP response ({exc.message})") from None
-                except aiohttp.ClientError as exc:
-                    raise FeedError(f"{url}: request failed ({type(exc).__name__}: {exc})") from None
-                except (ValueError, UnicodeError) as exc:
-                    raise FeedError(f"{url}: invalid URL ({exc})", permanent=True) from None
+            if hop:  # the first URL was checked by fetch(), which also took its host's slot
+                await slot.take(guard.check_url(current))
+            try:
+                async with session.get(current, headers=headers, allow_redirects=False) as resp:
+                    self._check_peer(resp, guard, current)
+                    if resp.status in _REDIRECTS:
+                        current = self._next_hop(url, current, resp, chain)
+                        continue
+                    return await self._result(url, current, resp, etag, last_modified, started)
+            except FeedError:
+                raise
+            except aiohttp.ServerTimeoutError as exc:
+                s = self.settings
+                limits = f"connect limit {s.connect_timeout_s:g} s, read limit {s.read_timeout_s:g} s"
+                raise FeedError(f"{url}: timed out ({limits}; {exc})") from None
+            except aiohttp.ClientConnectorError as exc:
+                raise FeedError(f"{url}: cannot connect to {exc.host}:{exc.port} ({exc.os_error})") from None
+            except aiohttp.InvalidURL as exc:
+                raise FeedError(f"{url}: invalid URL {exc}", permanent=True) from None
+            except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
+                raise FeedError(f"{url}: connection broken while reading ({exc})") from None
+            except aiohttp.ClientResponseError as exc:
+                raise FeedError(f"{url}: bad HTTP response ({exc.message})") from None
+            except aiohttp.ClientError as exc:
+                raise FeedError(f"{url}: request failed ({type(exc).__name__}: {exc})") from None
+            except (ValueError, UnicodeError) as exc:
+                raise FeedError(f"{url}: invalid URL ({exc})", permanent=True) from None
         raise FeedError(f"{url}: more than {self.settings.max_redirects} redirects ({' -> '.join(chain)})")
 
     @staticmethod

@@ -336,3 +336,30 @@ async def test_per_host_concurrency_is_respected(feed_server: FeedServer) -> Non
             *(fetcher.fetch(feed_server.url(f"/f{i}.xml"), allow_private=True) for i in range(8))
         )
     assert most == 2
+
+
+async def test_feeds_queued_behind_a_busy_host_leave_global_slots_to_others(
+    feed_server: FeedServer, other_server: FeedServer
+) -> None:
+    release = asyncio.Event()
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        await release.wait()
+        return web.Response(body=RSS.encode())
+
+    for i in range(3):
+        feed_server.add(f"/busy{i}.xml", slow)
+    quick = other_server.feed("/quick.xml", RSS)
+    async with Fetcher(poll_settings(per_host_concurrency=1, global_concurrency=2)) as fetcher:
+        busy = [
+            asyncio.create_task(fetcher.fetch(feed_server.url(f"/busy{i}.xml"), allow_private=True))
+            for i in range(3)
+        ]
+        await asyncio.sleep(0)  # let them queue first
+        try:
+            # One busy fetch holds a global slot; the two queued behind it must not hold the other.
+            result = await asyncio.wait_for(fetcher.fetch(quick, allow_private=True), timeout=10)
+        finally:
+            release.set()
+        assert result.status == "ok"
+        assert all(r.status == "ok" for r in await asyncio.gather(*busy))
