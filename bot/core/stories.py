@@ -160,7 +160,7 @@ _TOKEN = re.compile(rf"[^\W_{_CJK}](?:[^\W{_CJK}]|['’](?=[^\W_{_CJK}]))*|[{_CJ
 _CJK_RUN = re.compile(rf"[{_CJK}]")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？][\"'”’)])\s+|(?<=[.!?。！？])\s+|\s*\n\s*")
 # 1,400 / 1.400 (thousands) | 9,7 (decimal comma) | 9.7 / 12
-_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:\.\d{3})+(?![\d,])|\d+,\d{1,2}(?![\d])|\d+(?:\.\d+)?"
+_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])|\d{1,3}(?:\.\d{3})+(?![\d,])|\d+,\d{1,2}(?![\d])|\d+(?:\.\d+)?"
 _MAGNITUDE = {
     "thousand": 1e3,
     "k": 1e3,
@@ -217,7 +217,7 @@ _MAG = re.compile(
     re.IGNORECASE,
 )
 _MONEY_UNIT = re.compile(
-    r"\s?(?:de\s)?(?:US-?)?(?:dollars?|dólar(?:es)?|euros?|yuan|pounds|yen)\b|\s?(?:ドル|美元|元|円)",
+    r"\s?(?:de\s|d['’])?(?:US-?)?(?:dollars?|dólar(?:es)?|euros?|yuan|pounds|yen)\b|\s?(?:ドル|美元|元|円)",
     re.IGNORECASE,
 )
 _POWER = re.compile(
@@ -351,7 +351,7 @@ def _value(number: str, magnitude: str | None) -> float:
     elif not magnitude and _DOT_THOUSANDS.fullmatch(number):  # "30.000 GPUs"; "$1.125 billion" is a decimal
         value = float(number.replace(".", ""))
     else:
-        value = float(number.replace(",", ""))
+        value = float(re.sub(r"[,\s\u00a0\u202f]", "", number))
     if magnitude:
         value *= _MAGNITUDE.get(magnitude.lower().rstrip("."), 1.0)
     return value
@@ -437,6 +437,9 @@ def _stem(token: str) -> str:
     return word
 
 
+_ELISIONS = frozenset("l d qu n s j c m t jusqu lorsqu puisqu dell all nell dall sull un".split())
+
+
 def _add_words(
     terms: dict[str, float],
     names: set[str],
@@ -456,6 +459,10 @@ def _add_words(
                 gram = token[i : i + 2]
                 terms[gram] = terms.get(gram, 0.0) + weight * CJK_WEIGHT
             continue
+        if "'" in token or "’" in token:
+            head, _, tail = token.replace("’", "'").partition("'")
+            if head.lower() in _ELISIONS and tail:
+                token = tail  # French/Italian "l'industrie", "d'euros" -> "industrie", "euros"
         lower = token.lower()
         words += 1
         if lower in ENGLISH_MARKERS:
@@ -467,7 +474,7 @@ def _add_words(
             continue
         # Names (capitalised or alphanumeric like "H20") say which event this is more than prose,
         # and they read the same in every language.
-        if not token.isalpha():
+        if any(c.isdigit() for c in token):
             capital = True  # "H20", "MI450"
         elif cased:
             capital = token[0].isupper()
