@@ -159,8 +159,13 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f"
 _TOKEN = re.compile(rf"[^\W_{_CJK}](?:[^\W{_CJK}]|['’](?=[^\W_{_CJK}]))*|[{_CJK}]+")
 _CJK_RUN = re.compile(rf"[{_CJK}]")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？][\"'”’)])\s+|(?<=[.!?。！？])\s+|\s*\n\s*")
-# 1,400 / 1.400 (thousands) | 9,7 (decimal comma) | 9.7 / 12
-_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])|\d{1,3}(?:\.\d{3})+(?![\d,])|\d+,\d{1,2}(?![\d])|\d+(?:\.\d+)?"
+_NUMBER = (
+    r"\d{1,3}(?:,\d{3})+(?:\.\d+)?"  # 1,400 or 1,400.5
+    r"|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])"  # 100 000 (French, space-grouped)
+    r"|\d{1,3}(?:\.\d{3})+(?![\d,])"  # 30.000 (German thousands)
+    r"|\d+,\d{1,2}(?![\d])"  # 9,7 (decimal comma)
+    r"|\d+(?:\.\d+)?"
+)
 _MAGNITUDE = {
     "thousand": 1e3,
     "k": 1e3,
