@@ -209,7 +209,7 @@ class _Decoder:
         if self._obj is None:
             return b""
         try:
-            tail = self._add(self._obj.flush())
+            tail = self._add(self._obj.flush(max(1, self.cap - self.total + 1)))
         except zlib.error as exc:
             raise FeedError(f"{self.url}: corrupt {self.encoding} body ({exc})") from None
         if not self._obj.eof and self.encoding == "gzip":
