@@ -97,7 +97,13 @@ def render_card(msg: CardMessage) -> RenderableType:
     card = msg.card
     parts: list[RenderableType] = []
     if msg.followup:
+        # A thread reply says what is new; the card itself is right above it in the thread.
         parts.append(Text("Update: ", style="bold yellow").append(msg.followup, style=""))
+        if card.sources:
+            parts.append(Text("Sources: ", style="bold").append(_source_line(card.sources)))
+        parts.append(Text(f"importance {msg.importance} · story {msg.story_id}", style="dim"))
+        title = Text(card.title or msg.story_id, style="bold")
+        return Panel(Group(*parts), title=title, title_align="left", border_style="yellow")
     parts.append(Text("What changed: ", style="bold").append(card.what_changed, style=""))
     if card.why_it_matters:
         parts.append(Text("Why it matters: ", style="bold").append(card.why_it_matters, style=""))
@@ -126,9 +132,7 @@ def render_card(msg: CardMessage) -> RenderableType:
     parts.append(Text(context, style="dim"))
     parts.append(Text(f"story {msg.story_id}", style="dim"))
     title = Text(card.title or msg.story_id, style="bold")
-    return Panel(
-        Group(*parts), title=title, title_align="left", border_style="yellow" if msg.followup else "blue"
-    )
+    return Panel(Group(*parts), title=title, title_align="left", border_style="blue")
 
 
 def render_digest(msg: DigestMessage) -> RenderableType:

@@ -87,6 +87,7 @@ async def test_follow_ups_are_indented_thread_replies_and_ids_are_unique() -> No
     assert lines[0] == "    ↳ reply in thread of console-1"
     assert all(line.startswith("    ") for line in lines)
     assert any("Update: Wire Two adds: $5.5 billion" in line for line in lines)
+    assert not any("Why it matters" in line for line in lines)  # the reply does not repeat the card
 
 
 async def test_renders_digests_and_text() -> None:
