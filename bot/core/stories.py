@@ -207,13 +207,14 @@ _NUMBER_WORDS = {
     "a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "six": 6.0,
     "seven": 7.0, "eight": 8.0, "nine": 9.0, "ten": 10.0, "half a": 0.5, "a half": 0.5,
 }
-# Digits, or a number word directly before a magnitude or power unit ("one million", "a gigawatt").
-_NUM = re.compile(
-    r"(?<![A-Za-z0-9_.,\u00c0-\u024f])(" + _NUMBER + r")(?![\d])"
-    r"|\b(half an?|an?|one|two|three|four|five|six|seven|eight|nine|ten)"
+_NUM = re.compile(r"(?<![A-Za-z0-9_.,\u00c0-\u024f])(" + _NUMBER + r")(?![\d])")
+# A number word directly before a magnitude or power unit ("one million", "a gigawatt").
+_NUM_WORD = re.compile(
+    r"\b(half an?|an?|one|two|three|four|five|six|seven|eight|nine|ten)"
     r"(?=\s+(?:thousand|million|billion|trillion|gigawatts?|megawatts?)\b)",
     re.IGNORECASE,
 )
+_WORDY = re.compile(r"illion|thousand|gigawatt|megawatt", re.IGNORECASE)
 _CURRENCY = re.compile(r"(?:(?:US|A|C|HK|S|R)?\$|€|£|¥|\b(?:USD|EUR))\s?$")
 _MAG = re.compile(
     r"\s?(thousand|millions?|millionen|mio|millones|milh(?:ões|ão)|milioni|mn|billion|milliarden?|mrd"
@@ -259,11 +260,9 @@ _MONTHS = {
 }
 _MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
 # Month and day in several languages: "February 15", "15. Februar", "15 de febrero", "2月15日".
-_DATE = re.compile(
-    rf"\b(?:({_MONTH_ALT})\.?\s+(\d{{1,2}})(?!\d)|(\d{{1,2}})\.?\s+(?:de\s+)?({_MONTH_ALT})\b)"
-    r"|(\d{1,2})月(\d{1,2})日",
-    re.IGNORECASE,
-)
+_MONTH_BEFORE = re.compile(rf"\b({_MONTH_ALT})\.?\s+$", re.IGNORECASE)
+_MONTH_AFTER = re.compile(rf"\.?\s+(?:de\s+)?({_MONTH_ALT})\b", re.IGNORECASE)
+_CJK_DATE = re.compile(r"月(\d{1,2})日")
 _MAYBE_FIGURE = re.compile(r"\d|illion|igawatt|egawatt|thousand", re.IGNORECASE)
 _POWER_UNITS = {
     "gw": 1000.0,
@@ -375,14 +374,35 @@ def figures(text: str) -> list[Figure]:
     return list(seen.values())
 
 
+def _date_at(text: str, start: int, end: int, day: int) -> tuple[str, str, int] | None:
+    """A month-day date around the day number at text[start:end], in any of our languages."""
+    if not 1 <= day <= 31:
+        return None
+    before = _MONTH_BEFORE.search(text, max(0, start - 12), start)
+    if before:
+        month = _MONTHS[before.group(1).lower()]
+        return f"d:{month:02d}-{day:02d}", text[before.start() : end], before.start()
+    after = _MONTH_AFTER.match(text, end)
+    if after:
+        month = _MONTHS[after.group(1).lower()]
+        return f"d:{month:02d}-{day:02d}", text[start : after.end()], start
+    cjk = _CJK_DATE.match(text, end)
+    if cjk and day <= 12:  # "2月15日": the number we hold is the month
+        return f"d:{day:02d}-{int(cjk.group(1)):02d}", text[start : cjk.end()], start
+    return None
+
+
 def _figures_at(text: str) -> list[tuple[str, str, int]]:
     """(normalised key, text as written, offset) for each figure, in order."""
     if not _MAYBE_FIGURE.search(text):
         return []
     found: list[tuple[str, str, int]] = []
-    for m in _NUM.finditer(text):
+    numbers = list(_NUM.finditer(text))
+    if _WORDY.search(text):
+        numbers += _NUM_WORD.finditer(text)
+    for m in numbers:
         start, end = m.start(), m.end()
-        number = m.group(1) or m.group(2)
+        number = m.group(1)
         currency = _CURRENCY.search(text, max(0, start - 5), start)
         mag = _MAG.match(text, end)
         magnitude = (mag.group(1) or mag.group(2)) if mag else None
@@ -410,17 +430,13 @@ def _figures_at(text: str) -> list[tuple[str, str, int]]:
             # Years, small counts and ordinals are not evidence of one specific event.
             key = "n:" + _fmt(value)
         if key is None:
+            if len(number) <= 2 and number.isdigit():
+                date = _date_at(text, start, end, int(number))
+                if date is not None:
+                    found.append(date)
             continue
         stop = unit.end() if unit else after
         found.append((key, text[start:stop].strip(), start))
-    for m in _DATE.finditer(text):
-        if m.group(5):
-            month, day = int(m.group(5)), int(m.group(6))
-        else:
-            month = _MONTHS[(m.group(1) or m.group(4)).lower()]
-            day = int(m.group(2) or m.group(3))
-        if 1 <= month <= 12 and 1 <= day <= 31:
-            found.append((f"d:{month:02d}-{day:02d}", m.group(0), m.start()))
     return found
 
 
@@ -452,6 +468,7 @@ def _add_words(
     weight: float,
     skip: frozenset[str] = frozenset(),
     cased: bool = True,
+    seen: set[str] | None = None,
 ) -> tuple[int, int]:
     shouting = not cased and text.isupper()
     """Add the text's words to `terms`; collect name-like ones in `names`. Returns (words, English
@@ -470,6 +487,8 @@ def _add_words(
                 token = tail  # French/Italian "l'industrie", "d'euros" -> "industrie", "euros"
         lower = token.lower()
         words += 1
+        if seen is not None:
+            seen.add(lower)
         if lower in ENGLISH_MARKERS:
             english += 1
         if lower in STOPWORDS or len(lower) < 2 or lower.isdigit():
@@ -532,12 +551,13 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
 
     terms: dict[str, float] = {}
     names: set[str] = set()
+    rest_words: set[str] = set()
     # The outlet's own name (in datelines, "told Global Wire") says nothing about the event.
     outlet = frozenset(_stem(t.lower()) for t in _TOKEN.findall(article.source or ""))
     counts = [
         _add_words(terms, names, title, TITLE_WEIGHT, outlet, cased=not _title_case(title)),
         _add_words(terms, names, lead, LEAD_WEIGHT, outlet),
-        _add_words(terms, names, rest, BODY_WEIGHT, outlet),
+        _add_words(terms, names, rest, BODY_WEIGHT, outlet, seen=rest_words),
     ]
     words = sum(c[0] for c in counts)
     english = words > 0 and sum(c[1] for c in counts) >= ENGLISH_SHARE * words
@@ -555,7 +575,9 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
         facts.setdefault(term, written)
         names.add(term)
     lead_events = event_types(text[:lead_end])
-    events = lead_events | word_event_types(rest)
+    events = set(lead_events)
+    for word in rest_words:
+        events |= _word_events(word)
     for name in lead_events:
         terms["ev:" + name] = EVENT_TERM_WEIGHT
     if triage is not None:
