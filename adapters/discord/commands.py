@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shlex
 import zoneinfo
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Literal, Protocol
@@ -53,24 +53,23 @@ def _timezones() -> tuple[str, ...]:
     return tuple(sorted(zoneinfo.available_timezones()))
 
 
+@cache
 def default_entity_names() -> Sequence[str]:
     """Canonical entity names of the shipped vocabulary, for autocomplete (empty if unavailable)."""
     try:
         from bot.core.taxonomy import load_vocabulary
 
-        vocab = load_vocabulary()
+        return entity_names_of(load_vocabulary())
     except Exception:  # autocomplete is a convenience; never let it break a command
         return ()
-    for attr in ("entity_names", "entities", "canonical"):
-        value = getattr(vocab, attr, None)
-        if callable(value):
-            value = value()
-        if isinstance(value, dict):
-            return tuple(sorted({str(k) for k in value}))
-        if isinstance(value, (list, tuple, set, frozenset)):
-            names = {getattr(v, "name", v) for v in value}
-            return tuple(sorted(str(n) for n in names))
-    return ()
+
+
+def entity_names_of(vocab: object) -> tuple[str, ...]:
+    """Sorted canonical entity names of a bot.core.taxonomy.Vocabulary."""
+    entities = getattr(vocab, "entities", None)
+    if not isinstance(entities, Mapping):
+        return ()
+    return tuple(sorted(str(name) for name in entities))
 
 
 def suggest(options: Sequence[str], current: str, *, multi: bool = False) -> list[app_commands.Choice[str]]:

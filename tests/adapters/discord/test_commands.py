@@ -242,3 +242,12 @@ def test_topic_and_mode_are_choices(adapter: DiscordAdapter) -> None:
     recap = adapter.client.tree.get_command("recap")
     assert isinstance(recap, app_commands.Command)
     assert [c.value for c in recap.parameters[0].choices] == ["day", "week", "month"]
+
+
+def test_entity_autocomplete_offers_the_vocabulary_names() -> None:
+    pytest.importorskip("bot.core.taxonomy", reason="the core is not in the tree yet")
+    from adapters.discord.commands import default_entity_names, suggest
+
+    names = default_entity_names()
+    assert "Nvidia" in names and "TSMC" in names
+    assert "Nvidia, TSMC" in [c.value for c in suggest(names, "Nvidia, tsm", multi=True)]
