@@ -301,10 +301,13 @@ def _text(value: Any) -> str | None:
 
 
 def _looks_like_json(body: bytes, content_type: str | None) -> bool:
-    mime = (content_type or "").split(";", 1)[0].strip().lower()
-    if mime in ("application/feed+json", "application/json") or mime.endswith("+json"):
+    # The body decides: servers label XML feeds as JSON (and the reverse) often enough.
+    head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if head == b"{":
         return True
-    return body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
+    mime = (content_type or "").split(";", 1)[0].strip().lower()
+    is_json_type = mime in ("application/feed+json", "application/json") or mime.endswith("+json")
+    return is_json_type and head != b"<"
 
 
 def _json_date(value: Any) -> datetime | None:

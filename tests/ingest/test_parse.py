@@ -272,3 +272,10 @@ def test_titles_are_cleaned_but_never_dropped() -> None:
     titles = [to_article(item, feed).title for item in feed.items]
     assert titles[0] == "Subscribe"
     assert titles[1] == "Chips < 5 nm ramp at \u00e9 pace"  # mojibake repaired, "<" kept
+
+
+def test_the_body_decides_between_json_and_xml() -> None:
+    feed = parse_feed(RSS.encode(), url=FEED_URL, content_type="application/json")
+    assert feed.format == "rss20" and len(feed.items) == 2
+    doc = json.dumps(JSON_FEED).encode()
+    assert parse_feed(doc, url=FEED_URL, content_type="application/rss+xml").format == "json1.1"
