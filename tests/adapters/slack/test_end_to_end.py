@@ -146,7 +146,10 @@ async def test_subscribe_alert_followup_in_thread_and_recap(
         body = blocks_text(alert.blocks)
         assert "*What changed*" in body and "*Why it matters*" in body
         assert "<https://chipwire.example/h20|Chip Wire>" in body
-        assert "export-controls" in blocks_text(alert.blocks[-1:])  # the context line
+        context = blocks_text(alert.blocks[-1:])  # importance, topics, backend, why it was posted
+        assert "export-controls" in context and "*Why posted*" in context and "/100" in context
+        stored = await store.stories.get(report.stories_created[0])
+        assert stored is not None and alert.blocks[0]["text"]["text"] == stored.title
 
         # 3. A second outlet reports the same event with something new: one follow-up, in the thread.
         later = NOW + timedelta(minutes=20)
@@ -162,7 +165,8 @@ async def test_subscribe_alert_followup_in_thread_and_recap(
         assert len(posted) == 2
         followup = posted[1]
         assert followup.thread_ts == alert.ts
-        assert "Follow-up" in followup.text
+        assert "Grid Ledger adds" in blocks_text(followup.blocks)  # what the second outlet added
+        assert all(b["type"] != "header" for b in followup.blocks)  # compact, not a second card
         assert fake_slack.rejected == []  # never over a limit, never over the channel's rate
 
         # 4. /recap week lists the story, posted to the channel through the response_url.
