@@ -47,8 +47,13 @@ _EVENT = _forms(
     """announce launch unveil introduce release ban restrict bar curb block approve withdraw rescind
     revoke acquire merge buy sign invest raise fund build construct open plan delay postpone sue fine
     order hire recruit train deploy ship report post expand cut add secure win agree partner confirm
-    use develop struggle seek advertise earn reveal smuggle halt suspend lift impose file"""
-) | frozenset("bought built won said says told withdrew funding earnings revenue sold".split())
+    use develop struggle seek advertise earn reveal smuggle halt suspend lift impose file start
+    finish complete close pass clear receive award select pick name adopt publish issue unveil
+    commit reach begin end resume require allow grant score land book"""
+) | frozenset(
+    """bought built won told withdrew funding earnings revenue sold began begun shipped shipping
+    shipments planned planning deal agreement contract investment acquisition launch rule""".split()
+)
 _CONSEQUENCE = _forms(
     """mean signal underscore highlight threaten risk impact boost hurt allow enable limit hinder force
     undermine depend"""
@@ -56,9 +61,13 @@ _CONSEQUENCE = _forms(
     """could would might because implications pressure critical crucial effectiveness competitiveness
     cost costs shortage shortages reliance dependence consequences questions concerns""".split()
 )
-_FORWARD = _forms("expect plan aim intend forecast schedule") | frozenset(
-    "will likely slated upcoming poised next could".split()
+_FORWARD = _forms("expect plan intend forecast schedule") | frozenset(
+    "will likely slated upcoming poised next could aims".split()
 )
+_FIRST_PERSON = frozenset("i we our us my me let's i'm we're i've we've".split())
+# A wire dateline before the lead: "SAN FRANCISCO, Oct 23 (Global Wire) - ".
+_DATELINE = re.compile(r"^[A-ZÀ-Ý][A-ZÀ-Ý .'-]{1,40}(?:,[^()\n]{1,40})? \([^)\n]{1,40}\)\s*[-–—]+\s*")
+_ENGLISH = frozenset("the of and to in is for on that with as by at from it its was are has have will".split())
 _BY_YEAR = re.compile(r"\b(?:by|in|from|until|through) ((?:19|20)\d\d)\b")
 _FIGURE = re.compile(r"\d")
 _BOILERPLATE = re.compile(  # matched against lower-cased text
@@ -94,6 +103,8 @@ class _Sentence:
     entities: int  # how many of the story's named entities it mentions
     main: bool  # mentions the main entity
     ok: bool  # passes the quality filters (not a question, fragment or boilerplate)
+    personal: bool = False  # first person: an opinion or a column, not a report
+    dateline: bool = False  # opened with a wire dateline (the report's lead)
 
 
 def _sentences_of(text: str) -> list[str]:
@@ -119,6 +130,16 @@ def _acceptable(sentence: str, lower: str, n_words: int) -> bool:
 
 def _content_words(lower: str) -> frozenset[str]:
     return frozenset(_WORD.findall(lower)) - _STOP
+
+
+def _is_english(text: str) -> bool:
+    words = _WORD.findall(text[:1500].lower())
+    return bool(words) and sum(w in _ENGLISH for w in words) >= 0.12 * len(words)
+
+
+def _overlap(words: frozenset[str], title: set[str]) -> float:
+    """Share of the sentence's content words that also appear in a headline of the story."""
+    return len(words & title) / len(words) if words else 0.0
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -186,14 +207,21 @@ def summarize(
                 topics.append(topic)
     relevant = any(t.relevant for _, t in items)
 
+    # The card speaks the language of its English reports when there are any; other-language
+    # reports then only count towards the story, not its sentences.
+    english = [_is_english(article.text) for article, _ in used]
+    title_words: set[str] = set()
     pool: list[_Sentence] = []
     texts: list[str] = []  # normalised article texts (with title) for the faithfulness guard
     for rank, (article, _) in enumerate(used):
         texts.append(norm(article.title + "\n" + article.text))
+        if any(english) and not english[rank]:
+            continue
         title_norm = norm(article.title).lower()
+        title_words |= _content_words(title_norm)
         year = article.published.year if article.published else None
         for position, raw in enumerate(_sentences_of(article.text)[:MAX_SENTENCES]):
-            text = norm(raw)
+            text = _DATELINE.sub("", norm(raw), count=1)
             if not text or text.lower() == title_norm:
                 continue
             lower = text.lower()
@@ -217,6 +245,8 @@ def summarize(
                     entities=mentioned,
                     main=bool(main_lower and main_lower in lower),
                     ok=_acceptable(text, lower, len(words) + 2),
+                    personal=not words.isdisjoint(_FIRST_PERSON),
+                    dateline=text != norm(raw),
                 )
             )
     good = [s for s in pool if s.ok and any(s.text in t for t in texts[s.article : s.article + 1])]
@@ -227,11 +257,12 @@ def summarize(
         return all(_jaccard(s.words, c.words) < NEAR_DUPLICATE for c in chosen)
 
     # What changed: a lead sentence naming the main entity and an event.
-    leads = [s for s in good if s.position < 4]
+    leads = [s for s in good if s.position < 4 and not s.personal]
     what = max(
         leads or good,
         key=lambda s: (
             2.0 * s.main + 2.0 * s.event + 0.5 * s.figure + 0.4 * min(s.entities, 3)
+            + 3.0 * _overlap(s.words, title_words) + 1.0 * s.dateline
             - 0.5 * s.position - 0.6 * s.article
         ),
         default=None,
@@ -241,12 +272,12 @@ def summarize(
         chosen.append(what)
 
     # Why it matters: a sentence about consequences or stakes.
-    why_candidates = [s for s in good if s.consequence and distinct(s)]
+    why_candidates = [s for s in good if s.consequence and len(s.words) >= 8 and distinct(s)]
     why = max(
         why_candidates,
         key=lambda s: (
             s.consequence + 0.6 * s.figure + 0.5 * s.main + 0.3 * min(s.entities, 3)
-            - 0.03 * s.position - 0.3 * s.article
+            - 0.03 * s.position - 0.3 * s.article - 1.5 * s.personal - 0.5 * (len(s.words) < 12)
         ),
         default=None,
     )
@@ -259,8 +290,10 @@ def summarize(
     # Future implications: forward-looking sentences not already on the card.
     future: list[_Sentence] = []
     for s in sorted(
-        (s for s in good if s.forward and s not in chosen),
-        key=lambda s: -(s.forward + 0.5 * s.main + 0.3 * s.figure - 0.02 * s.position),
+        (s for s in good if s.forward and not s.dateline and s not in chosen),
+        key=lambda s: -(
+            s.forward + 0.5 * s.main + 0.3 * s.figure - 0.02 * s.position - 1.0 * s.personal
+        ),
     ):
         if len(future) >= 3:
             break
@@ -273,7 +306,7 @@ def summarize(
         (s for s in good if s not in chosen),
         key=lambda s: -(
             1.5 * s.figure + 0.7 * min(s.entities, 3) + 0.8 * s.event + 0.5 * s.main
-            - 0.06 * s.position - 0.2 * s.article
+            - 0.06 * s.position - 0.2 * s.article - 1.0 * s.personal
         ),
     )
     takeaways: list[_Sentence] = []
