@@ -281,28 +281,41 @@ def render_digest(digest: DigestMessage, *, max_pages: int = 5) -> list[Rendered
 # -- plain text -------------------------------------------------------------------------------------
 
 
-def render_text(text: str) -> Rendered:
-    """Plain text (command replies) split into section blocks at paragraph boundaries."""
-    text = text.strip() or "(no text)"
+def is_columnar(text: str) -> bool:
+    """Text laid out with indented lines (help, status): it reads right only in a fixed font."""
+    return any(line.startswith("  ") for line in text.splitlines())
+
+
+def render_text(text: str, *, preformatted: bool | None = None) -> Rendered:
+    """Plain text (command replies) split into section blocks at paragraph boundaries.
+
+    Columnar text goes into code blocks so its alignment survives Slack's proportional font.
+    """
+    text = text.strip("\n").rstrip() or "(no text)"
+    if preformatted is None:
+        preformatted = is_columnar(text)
+    fence = "```" if preformatted else ""
+    room = MAX_SECTION_TEXT - 2 * len(fence)
     paragraphs = [p for p in text.split("\n\n") if p.strip()]
-    blocks: list[Block] = []
+    chunks: list[str] = []
     current = ""
     for para in (escape(p) for p in paragraphs):
         candidate = f"{current}\n\n{para}" if current else para
-        if len(candidate) <= MAX_SECTION_TEXT:
+        if len(candidate) <= room:
             current = candidate
             continue
         if current:
-            blocks.append(section(current))
-        while len(para) > MAX_SECTION_TEXT:
-            cut = para.rfind("\n", 0, MAX_SECTION_TEXT)
+            chunks.append(current)
+        while len(para) > room:
+            cut = para.rfind("\n", 0, room)
             if cut <= 0:
                 break
-            blocks.append(section(para[:cut]))
+            chunks.append(para[:cut])
             para = para[cut + 1 :]
         current = para
     if current:
-        blocks.append(section(current))
+        chunks.append(current)
+    blocks = [section(f"{fence}{clip(chunk, room)}{fence}") for chunk in chunks]
     return Rendered(fit(blocks), fallback(text))
 
 

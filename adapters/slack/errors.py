@@ -84,7 +84,8 @@ def map_api_error(exc: SlackApiError, *, channel: str = "") -> SendError:
     if status == 429:
         return RateLimited(retry_after(getattr(response, "headers", None)), f"slack: rate limited{where}")
     if code in CHANNEL_GONE:
-        return ChannelGone(f"slack: {code}{where}")
+        hint = "; invite the app to the channel (/invite @infrawire)" if code == "not_in_channel" else ""
+        return ChannelGone(f"slack: {code}{where}{hint}")
     if code in FATAL:
         return Fatal(fatal_message(code))
     if code in FORBIDDEN:

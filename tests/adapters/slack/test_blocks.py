@@ -206,3 +206,18 @@ def test_link_neutralises_separators() -> None:
     assert link(SourceRef("A|B", "https://x.example/p|q>r")) == "<https://x.example/p%7Cq%3Er|A/B>"
     assert link(SourceRef("Local", "file:///etc/passwd")) == "Local"
     assert escape("<&>") == "&lt;&amp;&gt;"
+
+
+def test_columnar_text_keeps_its_alignment_in_code_blocks() -> None:
+    help_text = "infrawire commands:\n  subscribe [topics...]\n  recap day|week|month <topic>"
+    rendered = render_text(help_text)
+    body = rendered.blocks[0]["text"]["text"]
+    assert body.startswith("```") and body.endswith("```")
+    assert "  recap day|week|month &lt;topic&gt;" in body
+    long = "\n".join(f"  line {i} " + "c" * 80 for i in range(200))  # one long columnar paragraph
+    split = render_text(long)
+    assert check_message(split.text, split.blocks) == []
+    assert all(
+        b["text"]["text"].startswith("```") and b["text"]["text"].endswith("```") for b in split.blocks
+    )
+    assert render_text("Subscribed this channel.").blocks[0]["text"]["text"] == "Subscribed this channel."
