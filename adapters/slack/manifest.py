@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,9 +49,20 @@ METHOD_SCOPES: dict[str, str | None] = {
 }
 
 
+_PREFIX = re.compile(r"[a-z0-9_-]*")
+MAX_COMMAND_NAME = 32  # Slack's limit for a slash command, the slash included
+
+
 def slash_names(settings: SlackSettings) -> dict[str, str]:
     """Slash command -> the command name it stands for ("" for the umbrella command)."""
-    names = {f"/{settings.command_prefix}{spec.name}": spec.name for spec in COMMANDS}
+    prefix = settings.command_prefix
+    longest = max(len(spec.name) for spec in COMMANDS)
+    if not _PREFIX.fullmatch(prefix) or 1 + len(prefix) + longest > MAX_COMMAND_NAME:
+        raise ConfigError(
+            f"slack.command_prefix {prefix!r}: use lowercase letters, digits, '-' or '_', at most "
+            f"{MAX_COMMAND_NAME - 1 - longest} characters (Slack command names)"
+        )
+    names = {f"/{prefix}{spec.name}": spec.name for spec in COMMANDS}
     names[f"/{UMBRELLA}"] = ""
     return names
 

@@ -126,3 +126,10 @@ def test_yaml_reads_back_to_the_same_manifest(mode: str) -> None:
     assert isinstance(parsed, dict)
     assert parsed.pop("_metadata") == {"major_version": 1, "minor_version": 1}
     assert parsed == manifest
+
+
+@pytest.mark.parametrize("prefix", ["IW-", "iw ", "a-very-long-prefix-for-slack-"])
+def test_bad_command_prefix_is_named(prefix: str) -> None:
+    settings = SlackSettings.model_validate({"mode": "socket", "command_prefix": prefix})
+    with pytest.raises(ConfigError, match=r"slack\.command_prefix"):
+        build_manifest(settings)
