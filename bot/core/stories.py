@@ -37,6 +37,7 @@ EVENT_TERM_WEIGHT = 1.0
 NAME_BOOST = 1.8
 CJK_WEIGHT = 0.5  # per character bigram
 ENTITY_WEIGHT = 2.0
+ENTITY_BODY_WEIGHT = 0.5
 ENGLISH_SHARE = 0.12  # share of English function words above which a text counts as English
 NEUTRAL_MIX = 0.5  # weight of the names-and-figures cosine within one language
 NEUTRAL_THRESHOLD = 0.22  # cosine over names and figures only, used across languages
@@ -581,13 +582,18 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
     for name in lead_events:
         terms["ev:" + name] = EVENT_TERM_WEIGHT
     if triage is not None:
+        head_lower = text[:lead_end].lower()
         for entity in triage.entities:
             found = _entity_term(entity)
             if found is None:
                 continue
             term = found
-            # Canonical names and values: the same in every language the vocabulary knows.
-            terms[term] = max(terms.get(term, 0.0), ENTITY_WEIGHT)
+            # Canonical names and values: the same in every language the vocabulary knows. In
+            # English the words already count, so the canonical name adds weight only when the
+            # headline or lead names it (the event's actors, not the background).
+            named_early = not english or entity.name.lower() in head_lower
+            weight = ENTITY_WEIGHT if named_early else ENTITY_BODY_WEIGHT
+            terms[term] = max(terms.get(term, 0.0), weight)
             names.add(term)
             if entity.type in _FACT_TYPES:
                 facts.setdefault(term, entity.name)
