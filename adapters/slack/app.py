@@ -107,7 +107,9 @@ class AdminResolver:
                 str(exc.response.get("error", "")) if isinstance(exc, SlackApiError) else type(exc).__name__
             )
             log.warning("slack.users_info_failed", user=user_id, error=code)
-            return False  # not cached: the next command asks again
+            if code in ("user_not_found", "user_not_visible"):  # a definite answer: remember it
+                self._cache[user_id] = (False, now + self.ttl_s)
+            return False  # otherwise not cached: the next command asks again
         user = response.get("user") or {}
         admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
         self._cache[user_id] = (admin, now + self.ttl_s)

@@ -99,3 +99,19 @@ async def test_scopes_cover_every_method_used(
     needed = {METHOD_SCOPES[m] for m in used} - {None}
     # Slash commands need `commands`; everything else is needed by a method we call.
     assert set(BOT_SCOPES) == needed | {"commands"}
+
+
+async def test_admin_answers_expire_after_the_ttl(
+    make_adapter: Callable[..., SlackAdapter], fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    from adapters.slack.app import AdminResolver
+
+    fake_slack.users = {"U1": {"is_admin": True}}
+    admins = AdminResolver(make_adapter().client, [], ttl_s=600, clock=clock)
+    assert await admins.is_admin("U1")
+    fake_slack.users["U1"] = {"is_admin": False}  # demoted in Slack
+    await clock.sleep(599)
+    assert await admins.is_admin("U1")  # still the cached answer
+    await clock.sleep(2)
+    assert not await admins.is_admin("U1")  # asked again after the TTL
+    assert fake_slack.methods.count("users.info") == 2

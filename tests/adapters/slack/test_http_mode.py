@@ -181,14 +181,20 @@ async def test_admins_from_config_and_from_users_info_cached(
     adapter: SlackAdapter = await running(router, admin_user_ids=["U0CONFIGURED"])  # type: ignore[misc]
     url = adapter.http_url
     assert url is not None
-    users = ["U0CONFIGURED", "U0OWNER", "U0ADMIN", "U0MEMBER", "U0OWNER", "U0MEMBER"]
+    users = ["U0CONFIGURED", "U0OWNER", "U0ADMIN", "U0MEMBER", "U0OWNER", "U0MEMBER", "U0GHOST", "U0GHOST"]
     for n, user in enumerate(users, start=1):
         await post_command(url, "/feeds", "list", user=user, response_url=fake_slack.response_url())
         await fake_slack.wait_for(lambda n=n: len(fake_slack.responses) == n)  # type: ignore[misc]
     admin = {ctx.user: ctx.is_admin for _, ctx in router.calls}
-    assert admin == {"U0CONFIGURED": True, "U0OWNER": True, "U0ADMIN": True, "U0MEMBER": False}
+    assert admin == {
+        "U0CONFIGURED": True,
+        "U0OWNER": True,
+        "U0ADMIN": True,
+        "U0MEMBER": False,
+        "U0GHOST": False,  # users.info: user_not_found
+    }
     # users.info once per workspace user (cached); never for the configured admin.
-    assert fake_slack.methods.count("users.info") == 3
+    assert fake_slack.methods.count("users.info") == 4
 
 
 def test_reply_payloads_do_not_repeat_the_title_and_respect_five_posts() -> None:
