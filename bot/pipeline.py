@@ -137,8 +137,17 @@ class Pipeline:
                     self.on_feed_done(outcome)
             # Oldest first across all feeds: the earliest report founds the story.
             new_items.sort(key=lambda n: (n.article.published or now, n.article.id))
+            relevant: list[tuple[_New, Triage, Any]] = []
             for item in new_items:
-                await self._process(item, now, report)
+                triaged = await self._triage(item, now, report)
+                if triaged is not None:
+                    relevant.append(triaged)
+            # Learn the batch's word statistics first, so its earliest reports are judged with the
+            # same notion of a rare word as its latest (as bot.core.analyze does).
+            for _, _, feats in relevant:
+                self.index.learn(feats)
+            for item, found, feats in relevant:
+                await self._cluster(item, found, feats, now, report)
             report.deliveries = await self._route(now)
             log.info(
                 "poll.done",
@@ -284,7 +293,8 @@ class Pipeline:
         recent.sort(key=lambda a: a.published or now, reverse=True)
         return {a.id for a in recent[: poll.first_poll_max_alerts]}
 
-    async def _process(self, item: _New, now: datetime, report: PollReport) -> None:
+    async def _triage(self, item: _New, now: datetime, report: PollReport) -> tuple[_New, Triage, Any] | None:
+        """Store a new article with its triage; return it with its story features if relevant."""
         from bot.core.stories import features
         from bot.core.triage import triage
 
@@ -293,15 +303,22 @@ class Pipeline:
         if await self.store.articles.find_duplicate(
             feed_id=article.feed_id, guid=article.guid, url=article.url, content_hash=article.content_hash
         ) or await self.store.articles.exists(article.id):
-            return
+            return None
         found = triage(article, self.vocab)
         await self.store.articles.insert(article, fetched=now, triage=found, alertable=item.alertable)
         report.new_articles += 1
         if not found.relevant:
-            return
+            return None
         report.relevant += 1
+        return item, found, features(article, found)
+
+    async def _cluster(
+        self, item: _New, found: Triage, feats: Any, now: datetime, report: PollReport
+    ) -> None:
+        """Join the article to its story (or found one), rebuild the card, note what changed."""
+        article = item.article
         when = min(article.published or now, now)
-        assignment = self.index.assign(article.id, features(article, found), when)
+        assignment = self.index.assign(article.id, feats, when, learn=False)
         story_id = assignment.story_id
         stored = [s for s in await self.store.articles.by_story(story_id) if s.triage is not None]
         stored.append(StoredArticle(article, found, now, story_id, item.alertable))
