@@ -82,6 +82,9 @@ class EntityInfo:
 
 
 _NON_LATIN = re.compile("[\u0600-\u06ff\u0e00-\u0e7f\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+# Latin-script terms need word boundaries against Latin letters and digits only: in Chinese, Japanese
+# or Korean text "GPU" is often glued to the characters around it ("英伟达的GPU芯片", "GPU를").
+_LATIN_CHAR = "[0-9A-Za-z_\u00c0-\u024f\u1e00-\u1eff]"
 _SEPARATORS = re.compile(r"[\s\-‐‑–]+")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&.]{0,4}s?$")
 
@@ -148,7 +151,7 @@ class Matcher:
         # an optional plural.
         if not terms:
             return None
-        return re.compile(r"(?<![\w])(" + _trie_regex(terms) + r")(?:e?s)?(?![\w])")
+        return re.compile(f"(?<!{_LATIN_CHAR})(" + _trie_regex(terms) + f")(?:e?s)?(?!{_LATIN_CHAR})")
 
     def scan(self, text: str) -> list[Hit]:
         hits: list[Hit] = []

@@ -1,0 +1,215 @@
+"""Quantities in article text: GPU counts, power (MW) and money (pure, regex-based).
+
+"50,000 Nvidia H100 GPUs" -> gpu_count 50000 "gpus"; "1.2 GW" / "300 megawatts" -> power in MW;
+"$10 billion" / "US$2.5bn" -> money in USD; "€5bn" / "¥1 trillion" -> money in that currency.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.models import Entity
+
+__all__ = ["USD_RATES", "find_quantities", "usd_value"]
+
+_MULT = {
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "mn": 1e6,
+    "mln": 1e6,
+    "m": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "bln": 1e9,
+    "trillion": 1e12,
+    "tn": 1e12,
+    "t": 1e12,
+    "tr": 1e12,
+}
+_NUM = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+_MULT_RE = r"(?P<mult>thousand|million|billion|trillion|mln|bln|mn|bn|tn|tr|[kmbt])"
+
+# GPU counts: a number, up to three qualifying words ("Nvidia", "H100", "more", "advanced"), then a
+# unit. Qualifiers are capitalised/alphanumeric names or a short list of adjectives, so "5 years of
+# GPUs" or "2 racks and 16 GPUs" do not produce a count from the wrong number.
+_GPU_UNIT = (
+    r"(?:GPUs?|graphics processing units|graphics cards|accelerators|AI chips|AI processors|chips|"
+    r"processors|TPUs|NPUs|(?:[A-Z]{1,3}\d{1,4}[A-Z]?|Blackwells?|Hoppers?|Ascends?)s?\b)"
+)
+_GPU_FILLER = (
+    r"(?:(?:[A-Z][\w'’-]*|[A-Za-z]*\d[\w-]*|more|additional|new|advanced|high-end|top-end|cutting-edge|"
+    r"older|used|of|the|its|their|AI|such|Nvidia's|data-center|datacenter|state-of-the-art)\s+)"
+)
+_GPU_RE = re.compile(
+    rf"(?<![\w.,$€£¥])(?:about |around |roughly |some |nearly |over |more than |up to )?{_NUM}"
+    rf"(?:\s*|-)(?:(?P<mult>thousand|million|k|m)\b\s*)?\+?(?:-plus)?\s+{_GPU_FILLER}{{0,3}}"
+    rf"(?P<unit>{_GPU_UNIT})"
+)
+# European thousands separators ("50.000 GPUs") are read as thousands for counts only.
+_EURO_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
+
+_POWER_RE = re.compile(
+    rf"(?<![\w.,]){_NUM}(?:\s*|-)(?P<unit>gigawatts?|megawatts?|GW|MW|Gigawatt|Megawatt)(?![\w])",
+)
+
+_CURRENCY_PREFIX = {
+    "us$": "usd",
+    "usd": "usd",
+    "$": "usd",
+    "€": "eur",
+    "eur": "eur",
+    "£": "gbp",
+    "gbp": "gbp",
+    "¥": "jpy",
+    "jpy": "jpy",
+    "cny": "cny",
+    "rmb": "cny",
+    "₩": "krw",
+    "krw": "krw",
+    "a$": "aud",
+    "c$": "cad",
+    "s$": "sgd",
+    "hk$": "hkd",
+    "nt$": "twd",
+    "₹": "inr",
+}
+_CURRENCY_WORD = {
+    "dollars": "usd",
+    "dollar": "usd",
+    "usd": "usd",
+    "euros": "eur",
+    "euro": "eur",
+    "eur": "eur",
+    "pounds": "gbp",
+    "sterling": "gbp",
+    "yen": "jpy",
+    "yuan": "cny",
+    "renminbi": "cny",
+    "rmb": "cny",
+    "cny": "cny",
+    "won": "krw",
+    "rupees": "inr",
+    "dirhams": "aed",
+    "riyals": "sar",
+}
+_SYMBOL = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "cny": "CNY ", "krw": "₩"}
+# Rough conversion for ranking importance only; never shown as a fact.
+USD_RATES = {
+    "usd": 1.0,
+    "eur": 1.1,
+    "gbp": 1.3,
+    "jpy": 0.0067,
+    "cny": 0.14,
+    "krw": 0.00072,
+    "aud": 0.65,
+    "cad": 0.72,
+    "sgd": 0.75,
+    "hkd": 0.13,
+    "twd": 0.031,
+    "inr": 0.012,
+    "aed": 0.27,
+    "sar": 0.27,
+}
+_MONEY_PREFIX_RE = re.compile(
+    r"(?<![\w])(?P<cur>US\$|USD|HK\$|NT\$|A\$|C\$|S\$|\$|€|EUR|£|GBP|¥|JPY|CNY|RMB|₩|KRW|₹)\s?"
+    rf"{_NUM}(?:\s*{_MULT_RE}(?![\w]))?(?:\s+(?P<yuan>yuan))?",
+    re.IGNORECASE,
+)
+_MONEY_WORD_RE = re.compile(
+    rf"(?<![\w.,$€£¥]){_NUM}\s*{_MULT_RE}\s+(?:(?:US|U\.S\.|Hong Kong|Singapore|Australian|Canadian)\s+)?"
+    r"(?P<cur>dollars?|euros?|pounds|sterling|yen|yuan|renminbi|RMB|CNY|USD|EUR|won|rupees|dirhams|riyals)\b",
+    re.IGNORECASE,
+)
+
+
+def _number(raw: str) -> float:
+    return float(raw.replace(",", ""))
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _money_name(currency: str, value: float) -> str:
+    symbol = _SYMBOL.get(currency, currency.upper() + " ")
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+        if value >= size:
+            return f"{symbol}{_fmt(value / size)}{suffix}"
+    return f"{symbol}{_fmt(value)}"
+
+
+def usd_value(entity: Entity) -> float:
+    """An approximate USD value of a money entity (for ranking); 0 when unknown."""
+    if entity.type != "money" or entity.value is None:
+        return 0.0
+    return entity.value * USD_RATES.get(entity.unit or "", 0.0)
+
+
+def _gpu_counts(text: str) -> list[Entity]:
+    out = []
+    for m in _GPU_RE.finditer(text):
+        raw = m.group("num")
+        value = float(raw.replace(".", "")) if _EURO_THOUSANDS.match(raw) else _number(raw)
+        mult = (m.group("mult") or "").lower()
+        if mult:
+            value *= _MULT[mult]
+        elif "," not in raw and 1990 <= value <= 2040:
+            continue  # a year ("2025 Nvidia GPUs"), not a count
+        if value < 100 or value > 1e8:
+            continue
+        out.append(
+            Entity(name=f"{int(value):,} GPUs", type="gpu_count", value=float(int(value)), unit="gpus")
+        )
+    return out
+
+
+def _power(text: str) -> list[Entity]:
+    out = []
+    for m in _POWER_RE.finditer(text):
+        value = _number(m.group("num"))
+        unit = m.group("unit").lower()
+        giga = unit.startswith("g")
+        mw = value * 1000 if giga else value
+        if mw <= 0 or mw > 1e6:
+            continue
+        name = f"{_fmt(value)} GW" if giga else f"{_fmt(value)} MW"
+        out.append(Entity(name=name, type="power", value=mw, unit="mw"))
+    return out
+
+
+def _money(text: str) -> list[Entity]:
+    out = []
+    for m in _MONEY_PREFIX_RE.finditer(text):
+        cur = _CURRENCY_PREFIX.get(m.group("cur").lower(), "usd")
+        if cur == "jpy" and m.group("yuan"):
+            cur = "cny"
+        value = _number(m.group("num"))
+        mult = (m.group("mult") or "").lower()
+        if mult:
+            value *= _MULT[mult]
+        if value < 1e6:
+            continue
+        out.append(Entity(name=_money_name(cur, value), type="money", value=value, unit=cur))
+    for m in _MONEY_WORD_RE.finditer(text):
+        cur = _CURRENCY_WORD.get(m.group("cur").lower(), "usd")
+        value = _number(m.group("num")) * _MULT[m.group("mult").lower()]
+        if value < 1e6:
+            continue
+        out.append(Entity(name=_money_name(cur, value), type="money", value=value, unit=cur))
+    return out
+
+
+def find_quantities(text: str) -> list[Entity]:
+    """GPU counts, power and money figures in `text`, each distinct figure once, in text order
+    per kind (GPU counts, then power, then money)."""
+    seen: set[tuple[str, float, str | None]] = set()
+    out: list[Entity] = []
+    for entity in (*_gpu_counts(text), *_power(text), *_money(text)):
+        key = (entity.type, entity.value or 0.0, entity.unit)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(entity)
+    return out

@@ -1,0 +1,78 @@
+"""Relevance quality on the labelled development set and on the shared corpus (skipped when absent).
+
+The holdout set is deliberately not used here: it only measures generalisation (see bench / report).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.core import text
+from bot.core.taxonomy import load_vocabulary
+from bot.core.triage import triage
+from bot.models import Article
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+DEVSET = FIXTURES / "devset"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+
+
+def _load_set(folder: Path) -> tuple[list[Article], dict[str, bool]]:
+    articles = []
+    for line in (folder / "articles.jsonl").read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        obj = json.loads(line)
+        articles.append(Article(id=obj["id"], title=text.repair(obj["title"]), text=text.clean(obj["text"])))
+    labels = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
+    return articles, {key: bool(value["relevant"]) for key, value in labels.items()}
+
+
+def _f1(pairs: list[tuple[bool, bool]]) -> tuple[float, float, float]:
+    tp = sum(1 for got, gold in pairs if got and gold)
+    fp = sum(1 for got, gold in pairs if got and not gold)
+    fn = sum(1 for got, gold in pairs if gold and not got)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+@pytest.mark.skipif(not (DEVSET / "labels.json").exists(), reason="dev set not present")
+def test_relevance_f1_on_dev_set() -> None:
+    vocab = load_vocabulary()
+    articles, labels = _load_set(DEVSET)
+    assert len(articles) >= 50
+    results = {a.id: triage(a, vocab) for a in articles}
+    pairs = [(results[a.id].relevant, labels[a.id]) for a in articles]
+    precision, recall, f1 = _f1(pairs)
+    wrong = [
+        f"{a.id} {a.title!r}: {results[a.id].explanation}"
+        for a in articles
+        if results[a.id].relevant != labels[a.id]
+    ]
+    assert f1 >= 0.97, f"P={precision:.3f} R={recall:.3f} F1={f1:.3f}\n" + "\n".join(wrong)
+
+
+def _corpus_article(path: Path) -> Article:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    index = next(i for i, line in enumerate(lines) if line.strip())
+    return Article(
+        id=path.name,
+        title=text.repair(lines[index].strip()),
+        text=text.clean("\n".join(lines[index + 1 :])),
+    )
+
+
+@pytest.mark.skipif(not CORPUS.is_dir() or not any(CORPUS.glob("*.txt")), reason="shared corpus not present")
+def test_all_corpus_articles_are_relevant() -> None:
+    vocab = load_vocabulary()
+    paths = sorted(CORPUS.glob("*.txt"))
+    assert len(paths) >= 5
+    for path in paths:
+        result = triage(_corpus_article(path), vocab)
+        assert result.relevant, f"{path.name}: {result.explanation}"
+        assert result.topics

@@ -1,0 +1,215 @@
+"""bot.core.triage: relevance with context, topics, typed entities and quantities, importance, why."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.quantities import find_quantities
+from bot.core.taxonomy import Vocabulary, load_vocabulary
+from bot.core.triage import story_importance, triage
+from bot.models import Article, Triage
+
+# Our own short articles: the hard cases the product must get right.
+RELEVANT = {
+    "lab-compute-deal": (
+        "Mistral AI signs multiyear compute deal for 18,000 Grace Blackwell chips",
+        "The Paris-based lab will rent the accelerators from a French cloud operator to train its next "
+        "models. The contract covers capacity in two data centers near Paris and runs for five years.",
+    ),
+    "utility-power": (
+        "Utility agrees to supply 1.2 GW to data center campus in Ohio",
+        "The power company said it will build new transmission lines and a substation to serve the "
+        "hyperscale campus, which a cloud provider plans to fill with AI servers from 2027.",
+    ),
+    "export-rule": (
+        "Commerce tightens export controls on advanced AI chips to China",
+        "The Bureau of Industry and Security published a rule that adds licence requirements for "
+        "accelerators above a performance threshold and puts 12 Chinese firms on the entity list.",
+    ),
+    "hbm-supply": (
+        "SK Hynix says next year's HBM output is sold out",
+        "The memory maker said demand for high-bandwidth memory from AI accelerator makers exceeds what "
+        "its lines can produce, and it will add packaging capacity in Cheongju.",
+    ),
+    "miner-pivot": (
+        "Bitcoin miner converts Texas site to host AI workloads for a hyperscaler",
+        "The company will retire its mining rigs at the 300 MW site and lease the halls to a cloud "
+        "customer under a 12-year colocation contract for GPU clusters, its chief executive said.",
+    ),
+    "short-brief": (
+        "CoreWeave adds 250 MW of capacity in Pennsylvania",
+        "The GPU cloud provider signed the lease on Tuesday.",
+    ),
+    "german": (
+        "Nvidia liefert KI-Chips für neues Rechenzentrum in Bayern",
+        "Der Betreiber will bis 2027 rund 10.000 Grafikprozessoren installieren. Die Stromversorgung "
+        "des Rechenzentrums soll ein eigenes Umspannwerk sichern.",
+    ),
+    "chinese": (
+        "华为发布新一代昇腾AI芯片",
+        "华为表示，新芯片将用于数据中心的大模型训练，算力比上一代提升一倍。",
+    ),
+    "japanese": (
+        "ソフトバンク、北海道に大規模AIデータセンターを建設",
+        "同社はGPUを数万基導入し、再生可能エネルギーで電力をまかなう計画だ。",
+    ),
+    "spanish": (
+        "Meta construirá un centro de datos de IA de 2 GW en Luisiana",
+        "La compañía invertirá 10.000 millones de dólares en el campus, que albergará chips de IA.",
+    ),
+}
+IRRELEVANT = {
+    "gaming-review": (
+        "GeForce RTX 5090 review: the fastest gaming card yet",
+        "In our benchmarks the card averaged 140 fps at 4K with DLSS and ray tracing enabled. Gamers "
+        "will need a 1000 W power supply. The Founders Edition sells at its MSRP of $1,999.",
+    ),
+    "chatbot-feature": (
+        "Chatbot app adds voice mode that remembers your grocery list",
+        "Users can now ask the AI assistant to keep shopping lists and recipes. The new feature is "
+        "rolling out to subscribers on iPhone and Android this week.",
+    ),
+    "bitcoin-miners": (
+        "Bitcoin miners expand fleets as hashrate hits a record",
+        "Publicly listed miners added 40,000 ASIC miners last quarter as the bitcoin price climbed "
+        "ahead of the halving. Power costs remain their largest expense.",
+    ),
+    "car-chips": (
+        "Automakers cut output as microcontroller chip shortage returns",
+        "Two carmakers halted assembly lines after a supplier of automotive chips warned of delays. "
+        "The vehicles affected include popular SUVs and several EV models.",
+    ),
+    "market-wrap": (
+        "Stocks close higher as Treasury yields ease",
+        "The S&P 500 rose 0.8% and the Nasdaq Composite gained 1.1%. Nvidia and Apple led the "
+        "megacap gains while oil prices slipped. Investors await Friday's jobs report.",
+    ),
+    "smartphone": (
+        "New flagship phone's AI chip promises faster photo edits",
+        "The handset's camera gets a 200-megapixel sensor and battery life improves by two hours. "
+        "On-device AI features include live translation and photo clean-up.",
+    ),
+    "sport": (
+        "Local team wins cup final after penalty shoot-out",
+        "The football club lifted the trophy in front of 40,000 fans on Saturday.",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def vocab() -> Vocabulary:
+    return load_vocabulary()
+
+
+def _art(key: str, title: str, text: str) -> Article:
+    return Article(id=key, title=title, text=text)
+
+
+@pytest.mark.parametrize("key", sorted(RELEVANT))
+def test_relevant_articles(key: str, vocab: Vocabulary) -> None:
+    result = triage(_art(key, *RELEVANT[key]), vocab)
+    assert result.relevant, result.explanation
+    assert 0.5 <= result.relevance <= 1.0
+    assert result.topics
+
+
+@pytest.mark.parametrize("key", sorted(IRRELEVANT))
+def test_irrelevant_articles(key: str, vocab: Vocabulary) -> None:
+    result = triage(_art(key, *IRRELEVANT[key]), vocab)
+    assert not result.relevant, result.explanation
+    assert 0.0 <= result.relevance < 0.5
+    assert result.topics == ()
+    assert result.importance <= 25
+
+
+def test_title_weighs_more_than_a_passing_mention(vocab: Vocabulary) -> None:
+    filler = "The city council met on Monday to discuss parking fees and a new library. " * 10
+    about = triage(_art("a", "Nvidia ships H200 accelerators to data centers", filler), vocab)
+    passing = triage(
+        _art("b", "Council discusses parking fees", filler + "An Nvidia H200 was mentioned."), vocab
+    )
+    assert about.relevance > passing.relevance
+    assert not passing.relevant
+
+
+def test_topics_and_typed_entities(vocab: Vocabulary) -> None:
+    result = triage(_art("x", *RELEVANT["export-rule"]), vocab)
+    assert result.topics[0] == "export-controls"
+    types = {e.name: e.type for e in result.entities}
+    assert types["BIS"] == "regulator"
+    assert types["China"] == "place"
+    deal = triage(_art("y", *RELEVANT["lab-compute-deal"]), vocab)
+    assert {"Mistral AI": "organization", "Grace Hopper": "product"}.items() <= {
+        e.name: e.type for e in deal.entities
+    }.items()
+
+
+def test_quantities_from_the_brief() -> None:
+    found = {
+        (e.type, e.value, e.unit, e.name)
+        for e in find_quantities(
+            "It holds 50,000 Nvidia H100 GPUs, draws 1.2 GW plus 300 megawatts, raised $10 billion and "
+            "US$2.5bn, borrowed €5bn and ¥1 trillion."
+        )
+    }
+    assert ("gpu_count", 50000.0, "gpus", "50,000 GPUs") in found
+    assert ("power", 1200.0, "mw", "1.2 GW") in found
+    assert ("power", 300.0, "mw", "300 MW") in found
+    assert ("money", 1e10, "usd", "$10B") in found
+    assert ("money", 2.5e9, "usd", "$2.5B") in found
+    assert ("money", 5e9, "eur", "€5B") in found
+    assert ("money", 1e12, "jpy", "¥1T") in found
+
+
+def test_quantities_ignore_years_small_counts_and_energy() -> None:
+    assert find_quantities("In 2025 Nvidia GPUs sold out; each server has 8 GPUs; a 500 MWh battery.") == []
+
+
+def test_quantities_appear_as_entities(vocab: Vocabulary) -> None:
+    result = triage(_art("q", *RELEVANT["utility-power"]), vocab)
+    power = [e for e in result.entities if e.type == "power"]
+    assert power and power[0].value == 1200.0 and power[0].unit == "mw"
+
+
+def test_importance_follows_evidence(vocab: Vocabulary) -> None:
+    big = triage(
+        _art(
+            "big",
+            "U.S. bans exports of Nvidia Blackwell chips to China, first such curb on 50,000-GPU orders",
+            "The Commerce Department's Bureau of Industry and Security said the export ban covers "
+            "orders of 50,000 GPUs placed by Chinese cloud providers and a $10 billion backlog.",
+        ),
+        vocab,
+    )
+    small = triage(_art("small", *RELEVANT["short-brief"]), vocab)
+    assert big.importance > small.importance
+    assert big.importance >= 70
+    for evidence in ("export-control action", "50,000 GPUs", "Nvidia", "$10B"):
+        assert evidence in big.explanation
+
+
+def test_explanation_names_relevance_topics_and_importance(vocab: Vocabulary) -> None:
+    result = triage(_art("e", *RELEVANT["export-rule"]), vocab)
+    text = result.explanation
+    assert text.startswith(f"relevant {result.relevance:.2f}:")
+    assert "AI-infra terms" in text and "export controls" in text
+    assert "topics export-controls" in text
+    assert f"importance {result.importance}" in text
+    negative = triage(_art("g", *IRRELEVANT["gaming-review"]), vocab)
+    assert negative.explanation.startswith("not relevant")
+    assert "gaming context" in negative.explanation
+
+
+def test_triage_is_deterministic_and_total(vocab: Vocabulary) -> None:
+    article = _art("d", *RELEVANT["hbm-supply"])
+    assert triage(article, vocab) == triage(article, vocab)
+    empty = triage(_art("empty", "", ""), vocab)
+    assert isinstance(empty, Triage) and not empty.relevant and empty.entities == ()
+
+
+def test_story_importance_adds_coverage_and_novelty() -> None:
+    value, why = story_importance(60, outlets=3, novelty=0.5)
+    assert value == 60 + 10 + 4
+    assert "3 outlets" in why and "novelty 0.50" in why
+    assert story_importance(95, outlets=10, novelty=1.0)[0] == 100
+    assert story_importance(40, outlets=1, novelty=0.0) == (40, "1 outlet, novelty 0.00 (+0)")
