@@ -221,3 +221,23 @@ def test_columnar_text_keeps_its_alignment_in_code_blocks() -> None:
         b["text"]["text"].startswith("```") and b["text"]["text"].endswith("```") for b in split.blocks
     )
     assert render_text("Subscribed this channel.").blocks[0]["text"]["text"] == "Subscribed this channel."
+
+
+def test_an_empty_card_still_renders_a_valid_message() -> None:
+    empty = card(
+        title="  ",
+        what_changed="",
+        why_it_matters="",
+        who_should_care=(),
+        what_to_do_next="",
+        key_takeaways=(),
+        future_implications=(),
+        timeline=(),
+        sources=(),
+    )
+    rendered = render_card(message(empty, topics=(), why_posted="", published=None))
+    assert check_message(rendered.text, rendered.blocks) == []
+    assert [b["type"] for b in rendered.blocks] == ["header", "context"]
+    assert rendered.blocks[0]["text"]["text"] == "Untitled"
+    follow = render_card(message(empty, followup="  ", topics=()))
+    assert check_message(follow.text, follow.blocks) == []
