@@ -82,12 +82,20 @@ EVENT_PATTERNS: dict[str, tuple[str, ...]] = {
     "outage": (r"outages?", r"went down", r"disruption\w*"),
     "layoff": (r"layoffs?", r"lay(?:s|ing)? off", r"job cuts", r"cuts? jobs"),
 }
-# One pass over the text finds every kind: each kind is a named group of one alternation.
-_EVENTS = re.compile(
-    "|".join(rf"(?P<{name}>\b(?:{'|'.join(alts)})\b)" for name, alts in EVENT_PATTERNS.items())
-)
+# Multi-word patterns, found in one pass: each kind is a named group of one alternation. Single
+# words are looked up per distinct word instead (see _word_events), which is much cheaper.
+def _is_phrase(alt: str) -> bool:
+    return " " in alt or "\\b" in alt
+
+
+_PHRASES = {name: [a for a in alts if _is_phrase(a)] for name, alts in EVENT_PATTERNS.items()}
+# One small pattern per phrase: a literal start lets the regex engine skip ahead quickly, which is
+# several times faster than one alternation of every phrase.
+_PHRASE_PATTERNS = [
+    (name, re.compile(alt + r"\b")) for name, alts in _PHRASES.items() for alt in alts
+]
 _SINGLE_WORD_EVENTS = {
-    name: re.compile("|".join(alt for alt in alts if " " not in alt and "\\b" not in alt))
+    name: re.compile("|".join(alt for alt in alts if not _is_phrase(alt)))
     for name, alts in EVENT_PATTERNS.items()
 }
 # Kinds of event that are almost never reported without naming them: when one side's lead names one
@@ -159,6 +167,7 @@ IDF_FLOOR = 0.0  # added to every IDF; 0 lets a word found in every article coun
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f"
 _TOKEN = re.compile(rf"[^\W_{_CJK}](?:[^\W{_CJK}]|['’](?=[^\W_{_CJK}]))*|[{_CJK}]+")
 _CJK_RUN = re.compile(rf"[{_CJK}]")
+_HAS_DIGIT = re.compile(r"\d")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？][\"'”’)])\s+|(?<=[.!?。！？])\s+|\s*\n\s*")
 _NUMBER = (
     r"\d{1,3}(?:,\d{3})+(?:\.\d+)?"  # 1,400 or 1,400.5
@@ -462,6 +471,15 @@ def _stem(token: str) -> str:
 _ELISIONS = frozenset("l d qu n s j c m t jusqu lorsqu puisqu dell all nell dall sull un".split())
 
 
+@lru_cache(maxsize=200_000)
+def _word(lower: str) -> str | None:
+    """The stem a lower-cased word counts as, or None for function words, digits and scraps."""
+    if lower in STOPWORDS or len(lower) < 2 or lower.isdigit():
+        return None  # figures are handled separately; bare digits (years, days) are noise
+    stem = _stem(lower)
+    return None if stem in STOPWORDS else stem
+
+
 def _add_words(
     terms: dict[str, float],
     names: set[str],
@@ -471,46 +489,47 @@ def _add_words(
     cased: bool = True,
     seen: set[str] | None = None,
 ) -> tuple[int, int]:
-    shouting = not cased and text.isupper()
     """Add the text's words to `terms`; collect name-like ones in `names`. Returns (words, English
     function words) so the caller can tell English from other languages."""
+    shouting = not cased and text.isupper()
     words = english = 0
     for token in _TOKEN.findall(text):
-        if _CJK_RUN.match(token):
+        first = token[0]
+        if first >= "\u3040" and _CJK_RUN.match(first):
             # No spaces between CJK words: character bigrams stand in for words.
             for i in range(len(token) - 1):
                 gram = token[i : i + 2]
                 terms[gram] = terms.get(gram, 0.0) + weight * CJK_WEIGHT
             continue
-        if "'" in token or "’" in token:
+        alpha = token.isalpha()
+        if not alpha and ("'" in token or "’" in token):
             head, _, tail = token.replace("’", "'").partition("'")
             if head.lower() in _ELISIONS and tail:
                 token = tail  # French/Italian "l'industrie", "d'euros" -> "industrie", "euros"
+                first, alpha = token[0], token.isalpha()
         lower = token.lower()
         words += 1
         if seen is not None:
             seen.add(lower)
         if lower in ENGLISH_MARKERS:
             english += 1
-        if lower in STOPWORDS or len(lower) < 2 or lower.isdigit():
-            continue  # figures are handled separately; bare digits (years, days) are noise
-        stem = _stem(lower)
-        if stem in STOPWORDS:
+        stem = _word(lower)
+        if stem is None or stem in skip:
             continue
         # Names (capitalised or alphanumeric like "H20") say which event this is more than prose,
         # and they read the same in every language.
-        if any(c.isdigit() for c in token):
-            capital = True  # "H20", "MI450"
+        if not alpha:
+            capital = _HAS_DIGIT.search(token) is not None or (cased and first.isupper())
         elif cased:
-            capital = token[0].isupper()
+            capital = first.isupper()
         else:  # a Title Case or ALL CAPS headline: only "DeepSeek"-style or short acronyms stand out
-            capital = not shouting and (any(c.isupper() for c in token[1:]))
-        named = capital and stem not in COMMON_WORDS and stem not in skip
-        if stem in skip:
-            continue
+            capital = not shouting and not token[1:].islower()
         if capital:
             names.add(stem)
-        terms[stem] = terms.get(stem, 0.0) + (weight * NAME_BOOST if named else weight)
+            if stem not in COMMON_WORDS:
+                terms[stem] = terms.get(stem, 0.0) + weight * NAME_BOOST
+                continue
+        terms[stem] = terms.get(stem, 0.0) + weight
     return words, english
 
 
@@ -522,7 +541,22 @@ def _title_case(title: str) -> bool:
 
 def event_types(text: str) -> set[str]:
     """The kinds of event the text names (see EVENT_PATTERNS)."""
-    return {m.lastgroup for m in _EVENTS.finditer(text.lower()) if m.lastgroup}
+    lower = text.lower()
+    words = word_event_types(lower)
+    return words | _phrase_events(lower, words)
+
+
+def _phrase_events(lower: str, found: set[str] | None = None) -> set[str]:
+    out: set[str] = set()
+    for name, pattern in _PHRASE_PATTERNS:
+        if name in out or (found and name in found):
+            continue
+        for m in pattern.finditer(lower):
+            start = m.start()
+            if start == 0 or not lower[start - 1].isalnum():
+                out.add(name)
+                break
+    return out
 
 
 @lru_cache(maxsize=100_000)
@@ -553,11 +587,12 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
     terms: dict[str, float] = {}
     names: set[str] = set()
     rest_words: set[str] = set()
+    head_words: set[str] = set()
     # The outlet's own name (in datelines, "told Global Wire") says nothing about the event.
     outlet = frozenset(_stem(t.lower()) for t in _TOKEN.findall(article.source or ""))
     counts = [
-        _add_words(terms, names, title, TITLE_WEIGHT, outlet, cased=not _title_case(title)),
-        _add_words(terms, names, lead, LEAD_WEIGHT, outlet),
+        _add_words(terms, names, title, TITLE_WEIGHT, outlet, cased=not _title_case(title), seen=head_words),
+        _add_words(terms, names, lead, LEAD_WEIGHT, outlet, seen=head_words),
         _add_words(terms, names, rest, BODY_WEIGHT, outlet, seen=rest_words),
     ]
     words = sum(c[0] for c in counts)
@@ -575,7 +610,10 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
         terms[term] = max(terms.get(term, 0.0), weight * FIGURE_BOOST)
         facts.setdefault(term, written)
         names.add(term)
-    lead_events = event_types(text[:lead_end])
+    lead_events: set[str] = set()
+    for word in head_words:
+        lead_events |= _word_events(word)
+    lead_events |= _phrase_events(text[:lead_end].lower(), lead_events)
     events = set(lead_events)
     for word in rest_words:
         events |= _word_events(word)
