@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot import digests
 from bot.log import get_logger
 from bot.pipeline import utcnow
 from bot.store.retention import prune
@@ -36,6 +37,7 @@ def register_app(app_id: str, app: App) -> None:
 
 def unregister_app(app_id: str) -> None:
     _APPS.pop(app_id, None)
+    digests.uninstall(app_id)
 
 
 async def poll_tick(app_id: str) -> None:
@@ -74,7 +76,7 @@ async def retention_tick(app_id: str) -> None:
 def build_scheduler(app_id: str, app: App, *, poll_tick_s: float = POLL_TICK_S) -> AsyncIOScheduler:
     """A scheduler with the poll, dispatch and retention jobs of `app` (not started).
 
-    Digest jobs are added by the channels side with the same job defaults.
+    Digest jobs come from bot.digests (a sync job that follows the subscriptions).
     """
     register_app(app_id, app)
     scheduler = AsyncIOScheduler(timezone="UTC", job_defaults=dict(JOB_DEFAULTS))
@@ -105,4 +107,6 @@ def build_scheduler(app_id: str, app: App, *, poll_tick_s: float = POLL_TICK_S) 
         id="retention",
         replace_existing=True,
     )
+    # Scheduled digests: one cron job per subscription, kept in step by bot.digests' sync job.
+    digests.install(scheduler, app_id, app.store, now=now)
     return scheduler

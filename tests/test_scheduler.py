@@ -55,8 +55,8 @@ async def test_jobs_are_stable_module_functions_with_safe_defaults(app: App) -> 
     scheduler.start(paused=True)  # job defaults are applied when jobs reach the job store
     try:
         jobs = {job.id: job for job in scheduler.get_jobs()}
-        assert set(jobs) == {"poll", "dispatch", "retention"}
-        for job in jobs.values():
+        assert set(jobs) == {"poll", "dispatch", "retention", "digests.sync"}
+        for job in (jobs["poll"], jobs["dispatch"], jobs["retention"]):
             assert job.coalesce is True and job.max_instances == 1
             assert job.misfire_grace_time == sched.MISFIRE_GRACE_S
             assert job.func.__module__ == "bot.scheduler" and job.args == ("test-app",)
