@@ -129,17 +129,21 @@ class Pipeline:
                 )
             fetched = await asyncio.gather(*(self._fetch(feed, now) for feed in feeds))
             new_items: list[_New] = []
+            succeeded: list[tuple[_Fetched, int]] = []
             for result in fetched:
                 outcome, fresh = await self._record_feed(result, now)
                 report.feeds.append(outcome)
                 new_items.extend(fresh)
+                if outcome.status == "new" or outcome.status == "unchanged":
+                    succeeded.append((result, len(fresh)))
                 if self.on_feed_done is not None:
                     self.on_feed_done(outcome)
             # Oldest first across all feeds: the earliest report founds the story.
             new_items.sort(key=lambda n: (n.article.published or now, n.article.id))
             relevant: list[tuple[_New, Triage, Any]] = []
+            seen: set[str] = set()
             for item in new_items:
-                triaged = await self._triage(item, now, report)
+                triaged = await self._triage(item, now, report, seen)
                 if triaged is not None:
                     relevant.append(triaged)
             # Learn the batch's word statistics first, so its earliest reports are judged with the
@@ -147,7 +151,19 @@ class Pipeline:
             for _, _, feats in relevant:
                 self.index.learn(feats)
             for item, found, feats in relevant:
-                await self._cluster(item, found, feats, now, report)
+                try:
+                    await self._cluster(item, found, feats, now, report)
+                except Exception as exc:  # keep the article (without a story); the poll goes on
+                    log.error(
+                        "article.cluster_failed",
+                        article=item.article.id,
+                        error=f"{type(exc).__name__}: {exc}",
+                    )
+                    await self.store.articles.insert(item.article, fetched=now, triage=found, alertable=False)
+            # Only now that every new item is stored do the feeds' validators (ETag, Last-Modified)
+            # move on: a crash before this point refetches the same items instead of losing them.
+            for result, new_count in succeeded:
+                await self._record_success(result, new_count, now)
             report.deliveries = await self._route(now)
             log.info(
                 "poll.done",
@@ -250,8 +266,8 @@ class Pipeline:
                 flog.warning("feed.disabled", reason=updated.disabled_reason)
                 return FeedOutcome(feed.id, feed.url, "disabled", error=updated.disabled_reason), []
             return FeedOutcome(feed.id, feed.url, "error", error=str(result.error)), []
-        next_check = result.next_check_at or self._failure_next(feed, now, None)
         if result.not_modified:
+            next_check = result.next_check_at or self._failure_next(feed, now, None)
             await self.store.feeds.record_not_modified(feed.id, now=now, next_check_at=next_check)
             flog.info("feed.not_modified")
             return FeedOutcome(feed.id, feed.url, "not_modified"), []
@@ -267,21 +283,24 @@ class Pipeline:
                 fresh.append(article)
         alertable = self._alertable(feed, fresh, now)
         items = [_New(a, a.id in alertable) for a in fresh]
-        await self.store.feeds.record_success(
-            feed.id,
-            now=now,
-            next_check_at=next_check,
-            etag=result.etag,
-            last_modified=result.last_modified,
-            title=result.title,
-            new_items=len(fresh),
-            update_interval_s=result.update_interval_s,
-        )
         flog.info("feed.fetched", items=len(result.articles), new=len(fresh), alertable=len(alertable))
         status = "new" if fresh else "unchanged"
         return FeedOutcome(
             feed.id, feed.url, status, items=len(result.articles), new_articles=len(fresh)
         ), items
+
+    async def _record_success(self, result: _Fetched, new_items: int, now: datetime) -> None:
+        feed = result.feed
+        await self.store.feeds.record_success(
+            feed.id,
+            now=now,
+            next_check_at=result.next_check_at or self._failure_next(feed, now, None),
+            etag=result.etag,
+            last_modified=result.last_modified,
+            title=result.title,
+            new_items=new_items,
+            update_interval_s=result.update_interval_s,
+        )
 
     def _alertable(self, feed: Feed, fresh: Sequence[Article], now: datetime) -> set[str]:
         """Which new items may alert. A feed's first poll alerts only a few recent ones."""
@@ -293,24 +312,39 @@ class Pipeline:
         recent.sort(key=lambda a: a.published or now, reverse=True)
         return {a.id for a in recent[: poll.first_poll_max_alerts]}
 
-    async def _triage(self, item: _New, now: datetime, report: PollReport) -> tuple[_New, Triage, Any] | None:
-        """Store a new article with its triage; return it with its story features if relevant."""
+    async def _triage(
+        self, item: _New, now: datetime, report: PollReport, seen: set[str]
+    ) -> tuple[_New, Triage, Any] | None:
+        """Triage a new article. An irrelevant one is stored at once; a relevant one is returned
+        with its story features and stored by _cluster together with its story."""
         from bot.core.stories import features
         from bot.core.triage import triage
 
         article = item.article
-        # A copy of the same item from another feed in this same poll.
-        if await self.store.articles.find_duplicate(
+        # The same item from another feed in this poll: already taken (in memory) or stored.
+        keys = {f"id:{article.id}", f"hash:{article.content_hash}"}
+        if article.url:
+            keys.add(f"url:{article.url}")
+        if keys & seen or await self.store.articles.find_duplicate(
             feed_id=article.feed_id, guid=article.guid, url=article.url, content_hash=article.content_hash
-        ) or await self.store.articles.exists(article.id):
+        ):
             return None
-        found = triage(article, self.vocab)
-        await self.store.articles.insert(article, fetched=now, triage=found, alertable=item.alertable)
+        seen.update(keys)
         report.new_articles += 1
+        try:
+            found = triage(article, self.vocab)
+            feats = features(article, found) if found.relevant else None
+        except Exception as exc:  # one article the core cannot handle must not stop the poll
+            log.error(
+                "article.failed", article=article.id, url=article.url, error=f"{type(exc).__name__}: {exc}"
+            )
+            await self.store.articles.insert(article, fetched=now, alertable=False)
+            return None
         if not found.relevant:
+            await self.store.articles.insert(article, fetched=now, triage=found, alertable=item.alertable)
             return None
         report.relevant += 1
-        return item, found, features(article, found)
+        return item, found, feats
 
     async def _cluster(
         self, item: _New, found: Triage, feats: Any, now: datetime, report: PollReport
@@ -333,7 +367,11 @@ class Pipeline:
             article_count=len(stored),
             outlet_count=len(story.sources),
         )
-        await self.store.articles.set_story(article.id, story_id)  # after the story row exists
+        # After the story row exists (the foreign key), and only now: a crash before this point
+        # leaves the item unstored, so the next poll takes it again.
+        await self.store.articles.insert(
+            article, fetched=now, triage=found, story_id=story_id, alertable=item.alertable
+        )
         await self._record_update(story_id, article, stored, assignment.new_facts, item.alertable, now)
         if assignment.created:
             report.stories_created.append(story_id)

@@ -374,3 +374,27 @@ async def test_a_later_story_about_the_same_entity_carries_the_earlier_one_in_it
     assert later is not None and later.card is not None and later_id != earlier_id
     dates = {(t.date, t.event) for t in later.card.timeline}
     assert (earlier.first_seen.date().isoformat(), earlier.title) in dates
+
+
+async def test_a_failure_while_storing_loses_nothing_the_feed_is_fetched_again(
+    env, feeds: FeedServer
+) -> None:
+    store, pipeline = await env()
+    feeds.bodies["a"] = rss("Outlet A", [item(1, CAMPUS, 2), item(2, EXPORT_A, 1)])
+    feed = await store.feeds.add(feeds.url("a"), now=NOW, allow_private=True, backfill=True)
+    # The database refuses one of the items mid-poll (think: disk full), so the poll fails part way.
+    await store.conn.execute(
+        "CREATE TEMP TRIGGER refuse BEFORE INSERT ON articles WHEN NEW.title LIKE 'US tightens%'"
+        " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    with pytest.raises(sqlite3.IntegrityError, match="disk full"):
+        await pipeline.poll_due(NOW)
+    failed = await store.feeds.get(feed.id)
+    assert failed is not None and failed.etag is None  # validators not advanced: nothing is skipped
+    await store.conn.execute("DROP TRIGGER refuse")
+    report = await pipeline.poll_due(failed.next_check_at)
+    assert [f.status for f in report.feeds] == ["new"] and feeds.hits["a"] == 2
+    titles = {s.article.title for s in await store.articles.recent(NOW - timedelta(days=1))}
+    assert titles == {CAMPUS[0], EXPORT_A[0]}
+    done = await store.feeds.get(feed.id)
+    assert done is not None and done.etag is not None
