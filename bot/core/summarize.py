@@ -68,6 +68,12 @@ _FIRST_PERSON = frozenset("i we our us my me let's i'm we're i've we've".split()
 # A wire dateline before the lead: "SAN FRANCISCO, Oct 23 (Global Wire) - ".
 _DATELINE = re.compile(r"^[A-ZÀ-Ý][A-ZÀ-Ý .'-]{1,40}(?:,[^()\n]{1,40})? \([^)\n]{1,40}\)\s*[-–—]+\s*")
 _ENGLISH = ENGLISH_MARKERS
+# A brief's section label before the sentence: "What happened: BIS issued ...".
+_LABEL = re.compile(
+    r"^(?i:what happened|what it means(?: for [\w -]{1,30})?|why it matters(?: for [\w -]{1,30})?|"
+    r"the bottom line|bottom line|the takeaway|key takeaway|the news|the headline|our view|context)"
+    r"\s*:\s+(?=[A-Z0-9])",  # only when what follows is itself a sentence
+)
 _BY_YEAR = re.compile(r"\b(?:by|in|from|until|through) ((?:19|20)\d\d)\b")
 _FIGURE = re.compile(r"\d")
 _BOILERPLATE = re.compile(  # matched against lower-cased text
@@ -148,28 +154,30 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-def _main_entity(items: Sequence[tuple[Article, Triage]]) -> str | None:
-    """The organisation, product or regulator the story is about: named in titles and leads most."""
+_TYPE_WEIGHT = {"organization": 1.0, "regulator": 0.9, "person": 0.7, "product": 0.7, "place": 0.4}
+
+
+def _ranked_entities(items: Sequence[tuple[Article, Triage]]) -> list[tuple[str, str]]:
+    """(name, type) of the story's named entities, most central first: named in headlines and leads
+    of many reports; organisations before products and places."""
     scores: dict[str, float] = {}
     order: dict[str, int] = {}
+    types: dict[str, str] = {}
     for article, triage in items[:MAX_ARTICLES]:
+        title = article.title.lower()
         head = (article.title + " " + article.text[:400]).lower()
         for pos, entity in enumerate(triage.entities):
-            if entity.type not in ("organization", "product", "regulator", "person", "place"):
+            weight = _TYPE_WEIGHT.get(entity.type)
+            if weight is None:
                 continue
             name = entity.name
             order.setdefault(name, pos)
-            weight = 0.5 if entity.type == "place" else 1.0
+            types.setdefault(name, entity.type)
             lower = name.lower()
-            score = 0.2
-            if lower in article.title.lower():
-                score += 3.0
-            if lower in head:
-                score += 1.0
+            score = 0.2 + 3.0 * (lower in title) + 1.0 * (lower in head)
             scores[name] = scores.get(name, 0.0) + score * weight
-    if not scores:
-        return None
-    return max(scores, key=lambda n: (scores[n], -order[n]))
+    ranked = sorted(scores, key=lambda n: (-scores[n], order[n]))
+    return [(name, types[name]) for name in ranked]
 
 
 def _source_name(article: Article) -> str:
@@ -192,8 +200,13 @@ def summarize(
         raise ValueError("summarize: a story needs at least one article")
     used = list(items[:MAX_ARTICLES])
     lead_article = used[0][0]
-    main = _main_entity(used)
+    ranked_entities = _ranked_entities(used)
+    main = ranked_entities[0][0] if ranked_entities else None
     main_lower = main.lower() if main else None
+    # Guidance names who is affected, not the regulator acting or the place.
+    subject = next((n for n, t in ranked_entities if t in ("organization", "product")), None)
+    # Timeline events are about the story's leading actors.
+    actors = [n.lower() for n, t in ranked_entities[:3] if t != "place"]
     names = {
         e.name.lower()
         for _, t in used
@@ -221,7 +234,7 @@ def summarize(
         title_words |= _content_words(title_norm)
         year = article.published.year if article.published else None
         for position, raw in enumerate(_sentences_of(article.text)[:MAX_SENTENCES]):
-            text = _DATELINE.sub("", norm(raw), count=1)
+            text = _LABEL.sub("", _DATELINE.sub("", norm(raw), count=1), count=1)
             if not text or text.lower() == title_norm:
                 continue
             lower = text.lower()
@@ -246,7 +259,7 @@ def summarize(
                     main=bool(main_lower and main_lower in lower),
                     ok=_acceptable(text, lower, len(words) + 2),
                     personal=not words.isdisjoint(_FIRST_PERSON),
-                    dateline=text != norm(raw),
+                    dateline=bool(_DATELINE.match(norm(raw))),
                 )
             )
     good = [s for s in pool if s.ok and any(s.text in t for t in texts[s.article : s.article + 1])]
@@ -258,12 +271,17 @@ def summarize(
 
     # What changed: a lead sentence naming the main entity and an event.
     leads = [s for s in good if s.position < 4 and not s.personal]
+    # The first report of an event usually states it most plainly.
+    dated = [i for i, (a, _) in enumerate(used) if a.published is not None]
+    earliest = min(dated, key=lambda i: (used[i][0].published, i)) if dated else 0
     what = max(
         leads or good,
         key=lambda s: (
             2.0 * s.main + 2.0 * s.event + 0.5 * s.figure + 0.4 * min(s.entities, 3)
             + 3.0 * _overlap(s.words, title_words) + 1.0 * s.dateline
-            - 0.5 * s.position - 0.6 * s.article
+            - 0.5 * s.position - 0.3 * s.article + 1.0 * (s.article == earliest)
+            # Bullet fragments ("Up to $10B from Nvidia: new investment") are not a lead.
+            - 1.0 * (": " in s.text[:60]) - 1.5 * (len(s.words) < 12)
         ),
         default=None,
     )
@@ -318,7 +336,7 @@ def summarize(
             chosen.append(s)
     takeaways.sort(key=lambda s: (s.article, s.position))
 
-    timeline = _timeline(items, good, main_lower, history)
+    timeline = _timeline(items, good, actors, history)
 
     sources: list[SourceRef] = []
     seen: set[str] = set()
@@ -329,11 +347,11 @@ def summarize(
             sources.append(SourceRef(name=name, url=article.url))
 
     return Card(
-        title=norm(lead_article.title) or what_changed,
+        title=norm(used[what.article][0].title) if what else norm(lead_article.title),
         what_changed=what_changed,
         why_it_matters=why_it_matters,
         who_should_care=audiences_for(topics, vocab) if relevant else (),
-        what_to_do_next=next_steps(topics, main, relevant=relevant),
+        what_to_do_next=next_steps(topics, subject, relevant=relevant),
         key_takeaways=tuple(s.text for s in takeaways),
         future_implications=tuple(s.text for s in future),
         timeline=timeline,
@@ -364,32 +382,32 @@ def _derived_why(topics: Sequence[str], relevant: bool) -> str:
 def _timeline(
     items: Sequence[tuple[Article, Triage]],
     pool: Sequence[_Sentence],
-    main: str | None,
+    actors: Sequence[str],
     history: Sequence[TimelineEvent],
 ) -> tuple[TimelineEvent, ...]:
-    """Dated events about the story's main entity, merged with earlier stored events."""
-    published: dict[int, datetime | None] = {i: a.published for i, (a, _) in enumerate(items)}
-    events: list[TimelineEvent] = list(history)
+    """Dated events about the story's leading actors, merged with earlier stored events: the first
+    report (its date and headline), then dated sentences, at most one per date."""
+    dated = [a for a, _ in items if a.published is not None]
+    current: dict[str, TimelineEvent] = {}
+    if dated:
+        first = min(dated, key=lambda a: a.published or datetime.min)
+        assert first.published is not None
+        day = first.published.date().isoformat()
+        current[day] = TimelineEvent(day, norm(first.title))
     for s in pool:
-        if not (s.main if main else s.entities):
+        lower = s.text.lower()
+        if not (any(actor in lower for actor in actors) if actors else s.entities):
             continue
-        found = find_dates(s.text, published.get(s.article))
-        if found:
-            events.append(TimelineEvent(found[0].iso, s.text))
-    for article, _ in items:
-        if article.published is not None:
-            events.append(TimelineEvent(article.published.date().isoformat(), norm(article.title)))
-            break  # the story's first report stands for the others
+        found = find_dates(s.text, items[s.article][0].published)
+        if found and found[0].iso not in current:
+            current[found[0].iso] = TimelineEvent(found[0].iso, s.text)
     out: list[TimelineEvent] = []
-    seen_text: set[str] = set()
-    seen_key: set[tuple[str, str]] = set()
-    for event in sorted(events, key=lambda e: (e.date, e.event)):
+    seen: set[str] = set()
+    for event in sorted([*history, *current.values()], key=lambda e: (e.date, e.event)):
         key = norm(event.event).lower()
-        if not key or key in seen_text or (event.date, key[:60]) in seen_key:
-            continue
-        seen_text.add(key)
-        seen_key.add((event.date, key[:60]))
-        out.append(event)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(event)
     if len(out) > MAX_TIMELINE:
         out = out[-MAX_TIMELINE:]
     return tuple(out)
