@@ -29,7 +29,7 @@ _MULT = {
     "tr": 1e12,
 }
 _NUM = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-_MULT_RE = r"(?P<mult>thousand|million|billion|trillion|mln|bln|mn|bn|tn|tr|[kmbt])"
+_MULT_RE = r"(?P<mult>(?i:thousand|million|billion|trillion|mln|bln|mn|bn|tn|tr|[kmbt]))"
 
 # GPU counts: a number, up to three qualifying words ("Nvidia", "H100", "more", "advanced"), then a
 # unit. Qualifiers are capitalised/alphanumeric names or a short list of adjectives, so "5 years of
@@ -112,16 +112,112 @@ USD_RATES = {
     "aed": 0.27,
     "sar": 0.27,
 }
+# Currency codes are matched as written (upper case); words after the number on lower-cased text
+# (case-insensitive regexes are several times slower).
 _MONEY_PREFIX_RE = re.compile(
     r"(?<![\w])(?P<cur>US\$|USD|HK\$|NT\$|A\$|C\$|S\$|\$|€|EUR|£|GBP|¥|JPY|CNY|RMB|₩|KRW|₹)\s?"
-    rf"{_NUM}(?:\s*{_MULT_RE}(?![\w]))?(?:\s+(?P<yuan>yuan))?",
-    re.IGNORECASE,
+    rf"{_NUM}(?:\s*{_MULT_RE}(?![\w-]))?(?:\s+(?P<yuan>yuan))?",
 )
+_MULT_LOWER = r"(?P<mult>thousand|million|billion|trillion|mln|bln|mn|bn|tn|tr|[kmbt])"
 _MONEY_WORD_RE = re.compile(
-    rf"(?<![\w.,$€£¥]){_NUM}\s*{_MULT_RE}\s+(?:(?:US|U\.S\.|Hong Kong|Singapore|Australian|Canadian)\s+)?"
-    r"(?P<cur>dollars?|euros?|pounds|sterling|yen|yuan|renminbi|RMB|CNY|USD|EUR|won|rupees|dirhams|riyals)\b",
-    re.IGNORECASE,
+    rf"(?<![\w.,$€£¥]){_NUM}\s*{_MULT_LOWER}\s+(?:(?:us|u\.s\.|hong kong|singapore|australian|canadian)\s+)?"
+    r"(?P<cur>dollars?|euros?|pounds|sterling|yen|yuan|renminbi|rmb|cny|usd|eur|won|rupees|dirhams|riyals)\b",
 )
+
+
+# Other languages: "10.000 millones de dólares", "4,8 bilhões", "1,4 Milliarden Dollar", "700 millions de
+# dollars"; "100亿美元", "300億円", "50억 달러"; "1 gigavatio", "2吉瓦"; "1万块GPU".
+_EU_NUM = r"(?P<num>\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?)"
+_EU_MULT = {
+    "mil millones": 1e9,
+    "millones": 1e6,
+    "millions": 1e6,
+    "millionen": 1e6,
+    "milhões": 1e6,
+    "mio.": 1e6,
+    "mio": 1e6,
+    "milliarden": 1e9,
+    "milliards": 1e9,
+    "bilhões": 1e9,
+    "mrd.": 1e9,
+    "mrd": 1e9,
+}
+_EU_CUR = {
+    "dólares": "usd",
+    "dollars": "usd",
+    "dollar": "usd",
+    "us-dollar": "usd",
+    "euros": "eur",
+    "euro": "eur",
+}
+_EU_MONEY_RE = re.compile(
+    r"(?<![\w.,])(?P<pre>us\$|\$|€)?\s?" + _EU_NUM + r"\s*(?P<mult>mil millones|millones|millions|millionen|"
+    r"milhões|mio\.?|milliarden|milliards|bilhões|mrd\.?)(?:\s+(?:de\s+)?(?P<cur>dólares|dollars|dollar|"
+    r"us-dollar|euros?))?"
+)
+_CJK_MULT = {"亿": 1e8, "億": 1e8, "万": 1e4, "萬": 1e4, "억": 1e8, "만": 1e4, "兆": 1e12, "조": 1e12}
+_CJK_CUR = {
+    "美元": "usd",
+    "ドル": "usd",
+    "달러": "usd",
+    "欧元": "eur",
+    "ユーロ": "eur",
+    "円": "jpy",
+    "元": "cny",
+    "人民币": "cny",
+    "원": "krw",
+}
+_CJK_MONEY_RE = re.compile(
+    r"(?P<num>\d+(?:[.,]\d+)?)\s*(?P<mult>[亿億万萬억만兆조])\s*(?P<cur>美元|ドル|달러|欧元|ユーロ|円|人民币|元|원)"
+)
+_OTHER_POWER_RE = re.compile(
+    r"(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>gigavatios?|gigawatts?|gigawatt|吉瓦|ギガワット|기가와트|"
+    r"megavatios?|兆瓦|メガワット|메가와트)"
+)
+_CJK_GPU_RE = re.compile(
+    r"(?P<num>\d+(?:\.\d+)?)\s*(?P<mult>万|萬|만)?\s*(?:块|張|张|基|枚|개|台|颗)?\s*[の的]?\s*(?:GPU|TPU|显卡|加速器|AI芯片|芯片|H100|H20)"
+)
+
+
+def _eu_number(raw: str) -> float:
+    return float(raw.replace(".", "").replace(",", "."))
+
+
+def _other_languages(text: str) -> list[Entity]:
+    out: list[Entity] = []
+    lower = text.lower()
+    if "mil" in lower or "mio" in lower or "mrd" in lower:
+        for m in _EU_MONEY_RE.finditer(lower):
+            cur = _EU_CUR.get(m.group("cur") or "") or {"us$": "usd", "$": "usd", "€": "eur"}.get(
+                m.group("pre") or ""
+            )
+            if cur is None:
+                continue
+            value = _eu_number(m.group("num")) * _EU_MULT[m.group("mult")]
+            if value >= 1e6:
+                out.append(Entity(name=_money_name(cur, value), type="money", value=value, unit=cur))
+    for m in _OTHER_POWER_RE.finditer(lower):
+        value = float(m.group("num").replace(",", "."))
+        unit = m.group("unit")
+        giga = unit.startswith("giga") or unit in ("吉瓦", "ギガワット", "기가와트")
+        mw = value * 1000 if giga else value
+        if 0 < mw <= 1e6:
+            name = f"{_fmt(value)} GW" if giga else f"{_fmt(value)} MW"
+            out.append(Entity(name=name, type="power", value=mw, unit="mw"))
+    if text.isascii():
+        return out
+    for m in _CJK_MONEY_RE.finditer(text):
+        cur = _CJK_CUR[m.group("cur")]
+        value = float(m.group("num").replace(",", "")) * _CJK_MULT[m.group("mult")]
+        if value >= 1e6:
+            out.append(Entity(name=_money_name(cur, value), type="money", value=value, unit=cur))
+    for m in _CJK_GPU_RE.finditer(text):
+        value = float(m.group("num")) * (_CJK_MULT[m.group("mult")] if m.group("mult") else 1)
+        if 100 <= value <= 1e8:
+            out.append(
+                Entity(name=f"{int(value):,} GPUs", type="gpu_count", value=float(int(value)), unit="gpus")
+            )
+    return out
 
 
 def _number(raw: str) -> float:
@@ -192,7 +288,7 @@ def _money(text: str) -> list[Entity]:
         if value < 1e6:
             continue
         out.append(Entity(name=_money_name(cur, value), type="money", value=value, unit=cur))
-    for m in _MONEY_WORD_RE.finditer(text):
+    for m in _MONEY_WORD_RE.finditer(text.lower()):
         cur = _CURRENCY_WORD.get(m.group("cur").lower(), "usd")
         value = _number(m.group("num")) * _MULT[m.group("mult").lower()]
         if value < 1e6:
@@ -206,7 +302,7 @@ def find_quantities(text: str) -> list[Entity]:
     per kind (GPU counts, then power, then money)."""
     seen: set[tuple[str, float, str | None]] = set()
     out: list[Entity] = []
-    for entity in (*_gpu_counts(text), *_power(text), *_money(text)):
+    for entity in (*_gpu_counts(text), *_power(text), *_money(text), *_other_languages(text)):
         key = (entity.type, entity.value or 0.0, entity.unit)
         if key in seen:
             continue

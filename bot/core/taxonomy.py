@@ -284,7 +284,10 @@ class _TableBuilder:
                         found_in += [cs_index.get(v) for v in {sub, sub.upper(), sub.title()}]
                         for found in found_in:
                             for key, weight in (found or {}).items():
-                                merged[key] = max(weight, merged.get(key, 0.0))
+                                # Only names and AI context: "Treasury yields" must not become
+                                # supply-chain evidence through "yields".
+                                if key[0] in (ENTITY, AI):
+                                    merged[key] = max(weight, merged.get(key, 0.0))
             out[(term, cs)] = tuple(Entry(kind, key, weight) for (kind, key), weight in merged.items())
         return out
 

@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from bot.core.quantities import find_quantities, usd_value
 from bot.core.taxonomy import AI, ENTITY, NEGATIVE, PIVOT, TOPIC, Hit, Vocabulary
@@ -133,8 +134,9 @@ def collect(article: Article, vocab: Vocabulary) -> Evidence:
                     if role is None:
                         continue
                     if role.weight > 0:
-                        bucket = ev.strong if role.weight >= STRONG else ev.generic
-                        _add(bucket, "@" + info.name, info.name, role.weight, zone)
+                        # Naming an infrastructure player is evidence by itself (no AI-context gate):
+                        # the negative contexts catch the gaming review and the market wrap.
+                        _add(ev.strong, "@" + info.name, info.name, role.weight, zone)
                     for topic in role.topics:
                         _add(ev.topics.setdefault(topic, {}), "@" + info.name, info.name, 1.0, zone)
                     if info.role in _ROLE_AI:
@@ -253,15 +255,17 @@ def _entities(ev: Evidence, vocab: Vocabulary, quantities: list[Entity]) -> list
     return out
 
 
-def _has_word(lowered: str, words: Iterable[str]) -> list[str]:
-    found = []
-    for word in words:
-        if " " in word:
-            if word in lowered:
-                found.append(word)
-        elif re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered):
-            found.append(word)
-    return found
+@lru_cache(maxsize=8)
+def _words_regex(words: frozenset[str]) -> re.Pattern[str]:
+    alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternation})(?!\w)")
+
+
+def _has_word(lowered: str, words: frozenset[str]) -> list[str]:
+    """The words (or phrases) of `words` present in `lowered`, in order of first appearance."""
+    if not words:
+        return []
+    return list(dict.fromkeys(_words_regex(words).findall(lowered)))
 
 
 def _importance(

@@ -58,6 +58,64 @@ RELEVANT = {
         "La compañía invertirá 10.000 millones de dólares en el campus, que albergará chips de IA.",
     ),
 }
+# Wire copy, briefs and other languages: the mix real feeds deliver.
+RELEVANT.update(
+    {
+        "brief-invest": (
+            "Nvidia to invest $5 billion in Intel",
+            "The companies will co-develop data-center products.",
+        ),
+        "capex": (
+            "TSMC lifts capital budget to $42 billion on accelerator demand",
+            "HSINCHU, Jan 16 (Wire) - Taiwan Semiconductor Manufacturing Co said it would spend up to $42 "
+            "billion this year, citing orders for advanced packaging and 3nm wafers from AI customers.",
+        ),
+        "tool-export": (
+            "Netherlands widens licence rules for ASML lithography tools",
+            "The Dutch government said exporters will need a licence to ship more deep-ultraviolet systems "
+            "to China, aligning with U.S. restrictions on chipmaking equipment.",
+        ),
+        "nuclear-ppa": (
+            "Amazon buys nuclear power from Talen for Pennsylvania campus",
+            "The agreement covers up to 1.92 GW from the Susquehanna plant through 2042 to supply the "
+            "company's data center campus next to the reactor.",
+        ),
+        "grid-load": (
+            "Texas grid operator says large-load requests top 200 GW",
+            "ERCOT told lawmakers most of the new requests come from data centers and crypto sites, and "
+            "that interconnection studies now take more than a year.",
+        ),
+        "china-h20": (
+            "Chinese regulators tell tech firms to halt purchases of Nvidia H20",
+            "The Cyberspace Administration of China summoned several companies over the chips, citing "
+            "security concerns, people familiar with the matter said.",
+        ),
+        "fab": (
+            "Micron breaks ground on $100 billion memory megafab in New York",
+            "The first of four fabs will make DRAM, including high-bandwidth memory for AI servers.",
+        ),
+        "korean": (
+            "SK하이닉스, HBM4 양산 체제 구축",
+            "SK하이닉스는 엔비디아에 공급할 고대역폭메모리 생산을 늘린다고 밝혔다.",
+        ),
+        "arabic": (
+            "هيوماين تبني مراكز بيانات للذكاء الاصطناعي في السعودية",
+            "قالت الشركة إن المراكز ستضم رقائق من إنفيديا بقدرة إجمالية تبلغ 1.9 جيجاوات.",
+        ),
+        "french": (
+            "EDF propose quatre sites pour accueillir des centres de données",
+            "L'électricien veut raccorder rapidement des campus de calcul pour l'intelligence artificielle.",
+        ),
+        "portuguese": (
+            "Governo lança política para atrair data centers ao Brasil",
+            "O plano reduz impostos sobre servidores e exige energia renovável para novos centros de dados.",
+        ),
+        "chinese-capex": (
+            "阿里巴巴宣布三年投入3800亿元建设云和AI基础设施",
+            "阿里巴巴表示，这笔投资将用于数据中心、AI芯片和服务器采购。",
+        ),
+    }
+)
 IRRELEVANT = {
     "gaming-review": (
         "GeForce RTX 5090 review: the fastest gaming card yet",
@@ -94,6 +152,44 @@ IRRELEVANT = {
         "The football club lifted the trophy in front of 40,000 fans on Saturday.",
     ),
 }
+
+IRRELEVANT.update(
+    {
+        "phone-launch": (
+            "Samsung unveils Galaxy S26 with new Exynos chip",
+            "The smartphone gets a brighter display, a bigger battery and new camera modes.",
+        ),
+        "consumer-ai": (
+            "Assistant app can now summarise videos and draft emails",
+            "The AI assistant's new features roll out to users on Android and iPhone this week.",
+        ),
+        "crypto-miner": (
+            "Riot adds 10 exahash of bitcoin mining capacity in Texas",
+            "The miner installed new ASIC rigs and said its hashrate now leads listed peers.",
+        ),
+        "truck-recall": (
+            "Ford recalls 100,000 trucks over faulty chip in brake module",
+            "Dealers will replace the module for free. The automaker said no crashes were reported.",
+        ),
+        "handheld-review": (
+            "Handheld gaming PC review: AMD chip runs most games at 60 fps",
+            "Battery life is about two hours in demanding games; the screen is bright and the price fair.",
+        ),
+        "utility-rates": (
+            "Utility raises residential rates after storm repair costs",
+            "Customers will pay about $4 more a month on their electricity bills starting in March.",
+        ),
+        "chinese-phone": (
+            "小米发布新款智能手机，搭载自研芯片",
+            "新手机的摄像头和电池续航均有提升，售价3999元。",
+        ),
+        "japanese-game": ("任天堂、新型ゲーム機の販売が好調", "年末商戦でゲームソフトの売り上げも伸びた。"),
+        "solar-farm": (
+            "County approves 80 MW solar farm on former golf course",
+            "The project will sell power to the local utility under a 20-year contract.",
+        ),
+    }
+)
 
 
 @pytest.fixture(scope="module")
