@@ -168,6 +168,8 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f"
 _TOKEN = re.compile(rf"[^\W_{_CJK}](?:[^\W{_CJK}]|['’](?=[^\W_{_CJK}]))*|[{_CJK}]+")
 _CJK_RUN = re.compile(rf"[{_CJK}]")
 _HAS_DIGIT = re.compile(r"\d")
+_HIRAGANA_PAIR = re.compile("[\u3040-\u309f]{2}")
+_CJK_FUNCTION = re.compile("[的了是在和与及等也而将对为于从由这那其之・、。「」（）]")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？][\"'”’)])\s+|(?<=[.!?。！？])\s+|\s*\n\s*")
 _NUMBER = (
     r"\d{1,3}(?:,\d{3})+(?:\.\d+)?"  # 1,400 or 1,400.5
@@ -329,6 +331,8 @@ class _Story:
     generation: int = -1
     neutral: set[str] = field(default_factory=set)  # name and figure terms (language-neutral)
     english: bool = True  # every article so far is English
+    foreign: bool = False  # some article is not in English
+    english_seen: bool = False  # some article is in English
     neutral_norm: float = 0.0
     neutral_generation: int = -2
 
@@ -499,6 +503,9 @@ def _add_words(
             # No spaces between CJK words: character bigrams stand in for words.
             for i in range(len(token) - 1):
                 gram = token[i : i + 2]
+                # Particles and function characters say nothing about the event.
+                if _CJK_FUNCTION.search(gram) or _HIRAGANA_PAIR.match(gram):
+                    continue
                 terms[gram] = terms.get(gram, 0.0) + weight * CJK_WEIGHT
             continue
         alpha = token.isalpha()
@@ -726,22 +733,21 @@ class StoryIndex:
         best: _Story | None = None
         best_score = 0.0
         for story in self._candidates(weights, neutral, when):
-            score = self._similarity(weights, norm, story)
-            if feats.english and story.english:
-                if NEUTRAL_MIX:
-                    # Names and figures agree more reliably than prose: blend them in.
-                    across = self._neutral_similarity(neutral, neutral_norm, story)
-                    score = (1 - NEUTRAL_MIX) * score + NEUTRAL_MIX * across
-                if score < self.threshold:
-                    continue
-                if score < SURE_THRESHOLD and _conflict(feats, story):
-                    continue
-            else:
-                # Across languages only names and figures can agree.
-                across = self._neutral_similarity(neutral, neutral_norm, story)
-                if score < self.threshold and across < NEUTRAL_THRESHOLD:
-                    continue
-                score = max(score, across * self.threshold / NEUTRAL_THRESHOLD)
+            prose = self._similarity(weights, norm, story)
+            names = self._neutral_similarity(neutral, neutral_norm, story)
+            # Reports in one language compare on prose and names/figures blended (names and
+            # figures agree more reliably than prose, and shared common words of a language must
+            # not carry a merge alone); across languages only names and figures can agree.
+            same_language = story.english_seen if feats.english else story.foreign
+            other_language = story.foreign if feats.english else story.english_seen
+            score = (1 - NEUTRAL_MIX) * prose + NEUTRAL_MIX * names if same_language else 0.0
+            if other_language and names >= NEUTRAL_THRESHOLD:
+                score = max(score, names * self.threshold / NEUTRAL_THRESHOLD)
+            if score < self.threshold:
+                continue
+            # Event-kind conflicts are read from English words only.
+            if feats.english and story.english and score < SURE_THRESHOLD and _conflict(feats, story):
+                continue
             if score > best_score:
                 best, best_score = story, score
 
@@ -761,6 +767,8 @@ class StoryIndex:
                 facts=set(feats.facts),
                 neutral=set(feats.neutral),
                 english=feats.english,
+                foreign=not feats.english,
+                english_seen=feats.english,
             )
             self._stories[story_id] = story
             self._merge_terms(story, feats.terms)
@@ -778,6 +786,8 @@ class StoryIndex:
         best.facts.update(feats.facts)
         best.neutral |= feats.neutral
         best.english = best.english and feats.english
+        best.foreign = best.foreign or not feats.english
+        best.english_seen = best.english_seen or feats.english
         self._merge_terms(best, feats.terms)
         return Assignment(best.id, False, round(best_score, 4), new_facts)
 
@@ -867,6 +877,8 @@ class StoryIndex:
             "facts": sorted(story.facts),
             "neutral": sorted(story.neutral),
             "english": story.english,
+            "foreign": story.foreign,
+            "english_seen": story.english_seen,
         }
 
     def restore(self, story_id: str, state: Mapping[str, Any]) -> None:
@@ -886,6 +898,8 @@ class StoryIndex:
             facts=set(state.get("facts", ())),
             neutral=set(state.get("neutral", ())),
             english=bool(state.get("english", True)),
+            foreign=bool(state.get("foreign", False)),
+            english_seen=bool(state.get("english_seen", True)),
         )
         self._stories[story_id] = story
         self._docs += story.articles

@@ -285,3 +285,37 @@ def test_assignment_cost_does_not_grow_with_stored_stories() -> None:
         )
         index.assign(article.id, features(article), T0 + timedelta(minutes=i))
     assert max(scored) <= 12
+
+
+def test_a_report_in_another_language_joins_by_names_and_figures() -> None:
+    german = Article(
+        id="launch-de",
+        title="Nvidia stellt KI-Beschleuniger Vera vor",
+        text=(
+            "Nvidia hat auf seiner Entwicklerkonferenz in San Jose den Beschleuniger Vera vorgestellt. "
+            "Der Chip verfügt über 288 GB HBM4-Speicher und soll beim Training 3,3-mal schneller sein "
+            "als sein Vorgänger. Cloud-Anbieter wollen Vera ab der zweiten Jahreshälfte anbieten."
+        ),
+        source="Technik Tagesblatt",
+        published=T0 + timedelta(hours=8),
+    )
+    other = Article(
+        id="meta-de",
+        title="Meta beginnt Bau von Rechenzentrum in Louisiana",
+        text=(
+            "Meta hat mit dem Bau eines Rechenzentrums mit 2 Gigawatt in Richland Parish begonnen. "
+            "Der Versorger Entergy errichtet dafür drei Gaskraftwerke. Bis 2030 sollen dort mehr als "
+            "eine Million GPUs laufen."
+        ),
+        source="Technik Tagesblatt",
+        published=T0 + timedelta(hours=33),
+    )
+    samples = [*SAMPLES, (german, "launch"), (other, "meta-campus")]
+    assert same_partition(cluster(samples), grouped(samples)) == []
+
+
+def test_features_tell_english_from_other_languages() -> None:
+    assert features(SAMPLES[0][0]).english
+    cjk = Article(id="ja", title="サムスン、HBM4を量産出荷", text="サムスン電子は10日、HBM4の量産出荷を始めた。")
+    assert not features(cjk).english
+    assert "#d:02-15" in features(Article(id="d", title="x", text="Die Regel gilt ab 15. Februar.")).terms
