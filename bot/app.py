@@ -18,7 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.config import Settings, secret
+from bot.core.taxonomy import load_vocabulary
 from bot.errors import ConfigError
+from bot.ingest.fetch import Fetcher
 from bot.log import get_logger
 from bot.pipeline import CardWriter, Pipeline
 from bot.store import Store
@@ -32,9 +34,7 @@ ADAPTER_FACTORIES: dict[str, tuple[str, str]] = {
 }
 
 
-def make_fetcher(settings: Settings) -> Any:
-    from bot.ingest.fetch import Fetcher
-
+def make_fetcher(settings: Settings) -> Fetcher:
     return Fetcher(settings.poll)
 
 
@@ -79,8 +79,6 @@ class App:
     ) -> App:
         store = await Store.open(settings.store.path)
         try:
-            from bot.core.taxonomy import load_vocabulary
-
             await sync_config_feeds(store, settings, now=now)
             vocab = load_vocabulary(settings.core.vocabulary)
             fetcher = fetcher if fetcher is not None else make_fetcher(settings)

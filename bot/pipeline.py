@@ -8,23 +8,26 @@ report of an event founds its story.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
+from bot.core.stories import StoryFeatures, StoryIndex, features
+from bot.core.summarize import summarize
+from bot.core.taxonomy import Vocabulary
+from bot.core.triage import story_importance, triage
 from bot.errors import FeedError, UnsafeURLError
+from bot.ingest.fetch import Fetcher
+from bot.ingest.parse import parse_feed_async, to_article
+from bot.ingest.schedule import backoff_delay, next_check, next_check_for, observed_interval
 from bot.log import get_logger
 from bot.models import TOPICS, Article, Card, Story, Triage
+from bot.routing import route_pending
 from bot.store import Store
 from bot.store.articles import StoredArticle
 from bot.store.feeds import Feed
-
-if TYPE_CHECKING:
-    from bot.core.taxonomy import Vocabulary
 
 log = get_logger(__name__)
 
@@ -86,7 +89,7 @@ class Pipeline:
         store: Store,
         settings: Settings,
         vocab: Vocabulary,
-        fetcher: Any,
+        fetcher: Fetcher,
         *,
         card_writer: CardWriter | None = None,
         rng: random.Random | None = None,
@@ -96,8 +99,6 @@ class Pipeline:
         self.vocab = vocab
         self.fetcher = fetcher
         self.card_writer = card_writer
-        from bot.core.stories import StoryIndex
-
         self.window = timedelta(hours=settings.core.story_window_hours)
         self.index = StoryIndex(window=self.window)
         self._rng = rng or random.Random()
@@ -140,7 +141,7 @@ class Pipeline:
                     self.on_feed_done(outcome)
             # Oldest first across all feeds: the earliest report founds the story.
             new_items.sort(key=lambda n: (n.article.published or now, n.article.id))
-            relevant: list[tuple[_New, Triage, Any]] = []
+            relevant: list[tuple[_New, Triage, StoryFeatures]] = []
             seen: set[str] = set()
             for item in new_items:
                 triaged = await self._triage(item, now, report, seen)
@@ -192,9 +193,6 @@ class Pipeline:
 
     async def _fetch_parse(self, feed: Feed, now: datetime) -> _Fetched:
         """Conditional GET, then parse off the event loop and normalise the entries."""
-        from bot.ingest.parse import parse_feed_async, to_article
-        from bot.ingest.schedule import next_check_for, observed_interval
-
         result = await self.fetcher.fetch(
             feed.url,
             etag=feed.etag,
@@ -229,8 +227,6 @@ class Pipeline:
     def _failure_next(self, feed: Feed, now: datetime, error: FeedError | None) -> datetime:
         """After a failure: exponential backoff, or longer when the server said Retry-After.
         Without an error (the provisional reschedule before a fetch): the base interval."""
-        from bot.ingest.schedule import backoff_delay, next_check
-
         poll = self.settings.poll
         if error is None:
             return next_check(
@@ -314,12 +310,9 @@ class Pipeline:
 
     async def _triage(
         self, item: _New, now: datetime, report: PollReport, seen: set[str]
-    ) -> tuple[_New, Triage, Any] | None:
+    ) -> tuple[_New, Triage, StoryFeatures] | None:
         """Triage a new article. An irrelevant one is stored at once; a relevant one is returned
         with its story features and stored by _cluster together with its story."""
-        from bot.core.stories import features
-        from bot.core.triage import triage
-
         article = item.article
         # The same item from another feed in this poll: already taken (in memory) or stored.
         keys = {f"id:{article.id}", f"hash:{article.content_hash}"}
@@ -340,14 +333,14 @@ class Pipeline:
             )
             await self.store.articles.insert(article, fetched=now, alertable=False)
             return None
-        if not found.relevant:
+        if feats is None:  # not relevant: stored for dedup and /status, never clustered
             await self.store.articles.insert(article, fetched=now, triage=found, alertable=item.alertable)
             return None
         report.relevant += 1
         return item, found, feats
 
     async def _cluster(
-        self, item: _New, found: Triage, feats: Any, now: datetime, report: PollReport
+        self, item: _New, found: Triage, feats: StoryFeatures, now: datetime, report: PollReport
     ) -> None:
         """Join the article to its story (or found one), rebuild the card, note what changed."""
         article = item.article
@@ -381,9 +374,6 @@ class Pipeline:
     async def _build_story(
         self, story_id: str, stored: Sequence[StoredArticle], new_facts: Sequence[str], now: datetime
     ) -> tuple[Story, str | None]:
-        from bot.core.summarize import summarize
-        from bot.core.triage import story_importance
-
         items: list[tuple[Article, Triage]] = [(s.article, s.triage) for s in stored if s.triage]
         top_article, top_triage = items[0]
         sources = []
@@ -453,17 +443,8 @@ class Pipeline:
             await stories.add_update(story_id, article.id, "facts", now=now, detail=", ".join(new_facts))
 
     async def _route(self, now: datetime) -> int:
-        """Turn unrouted story updates into deliveries, when the routing side is installed."""
-        try:
-            routing = importlib.import_module("bot.routing")
-        except ModuleNotFoundError as exc:
-            if exc.name != "bot.routing":
-                raise
-            return 0
-        route_pending = getattr(routing, "route_pending", None)
-        if route_pending is None:
-            return 0
-        return int(await route_pending(self.store, now=now))
+        """Turn the story updates just recorded into deliveries for the subscribed channels."""
+        return await route_pending(self.store, now)
 
 
 def _main_entity(items: Sequence[tuple[Article, Triage]]) -> str | None:

@@ -57,11 +57,9 @@ def test_config_example_comments_every_option() -> None:
 
 
 async def test_app_uses_the_console_by_default_and_needs_tokens_for_platforms(tmp_path: Path) -> None:
-    import pytest
-
-    pytest.importorskip("bot.core.triage", reason="the core (triage) is not installed yet")
-    pytest.importorskip("adapters.console", reason="the console adapter is not installed yet")
     from datetime import UTC, datetime
+
+    import pytest
 
     from bot.app import App
     from bot.config import parse_settings

@@ -18,9 +18,6 @@ from bot.pipeline import Pipeline
 from bot.store import Store
 from bot.store.stories import StoryUpdate
 
-pytest.importorskip("bot.core.triage", reason="the core (triage) is not installed yet")
-pytest.importorskip("bot.ingest.fetch", reason="ingest is not installed yet")
-
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 EXPORT_A = (
@@ -267,7 +264,6 @@ async def test_next_check_is_set_before_the_fetch(env, feeds: FeedServer, tmp_pa
 
 
 async def test_new_and_updated_stories_are_routed_to_subscriptions(env, feeds: FeedServer) -> None:
-    pytest.importorskip("bot.routing", reason="routing is not installed yet")
     from bot.models import Subscription
 
     store, pipeline = await env()

@@ -9,13 +9,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot import scheduler as sched
+from bot.app import App
 from bot.config import parse_settings
 from bot.models import Article
-
-pytest.importorskip("bot.core.triage", reason="the core (triage) is not installed yet")
-pytest.importorskip("bot.ingest.fetch", reason="ingest is not installed yet")
-
-from bot.app import App
 
 FEED = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Loop</title>
 <item><title>Nvidia ships Blackwell GPUs to a new AI data center</title><link>https://loop.example/1</link>

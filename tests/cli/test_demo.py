@@ -6,8 +6,6 @@ import re
 import pytest
 from rich.console import Console
 
-pytest.importorskip("bot.core.triage", reason="the core is not installed yet")
-
 from bot.demo import DEMO_NOW, DemoResult, demo_feed_files, run_demo
 
 # The multi-outlet events of bot/data/demo (see its README): a pattern matching the titles of the

@@ -11,9 +11,6 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-pytest.importorskip("bot.core.triage", reason="the core (triage) is not installed yet")
-pytest.importorskip("bot.ingest.fetch", reason="ingest is not installed yet")
-
 FEED = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Slow outlet</title>
 <item><title>AWS adds 20,000 Nvidia H200 GPUs to its cloud capacity</title><link>https://slow.example/1</link>
 <guid>1</guid><description>AWS added 20,000 Nvidia H200 GPUs in a new data center region.</description></item>
