@@ -75,7 +75,7 @@ def render(message: Message) -> RenderableType:
 
 
 def _source_line(sources: tuple[SourceRef, ...]) -> Text:
-    text = Text()
+    text = Text(overflow="fold")  # a cut URL is useless: long ones wrap instead
     for i, src in enumerate(sources):
         if i:
             text.append(" · ")
@@ -89,8 +89,18 @@ def _heading(label: str) -> Text:
     return Text(label, style="bold underline")
 
 
-def _bullets(items: tuple[str, ...]) -> list[Text]:
-    return [Text("  • ").append(item) for item in items]
+def _hanging(rows: list[tuple[str, Text]]) -> Table:
+    """Label | text rows; wrapped text stays aligned right of its label."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(ratio=1)
+    for label, text in rows:
+        grid.add_row(label, text)
+    return grid
+
+
+def _bullets(items: tuple[str, ...]) -> Table:
+    return _hanging([("  •", Text(item, overflow="fold")) for item in items])
 
 
 def render_card(msg: CardMessage) -> RenderableType:
@@ -100,7 +110,7 @@ def render_card(msg: CardMessage) -> RenderableType:
         # A thread reply says what is new; the card itself is right above it in the thread.
         parts.append(Text("Update: ", style="bold yellow").append(msg.followup, style=""))
         if card.sources:
-            parts.append(Text("Sources: ", style="bold").append(_source_line(card.sources)))
+            parts.append(Text("Sources: ", style="bold", overflow="fold").append(_source_line(card.sources)))
         parts.append(Text(f"importance {msg.importance} · story {msg.story_id}", style="dim"))
         title = Text(card.title or msg.story_id, style="bold")
         return Panel(Group(*parts), title=title, title_align="left", border_style="yellow")
@@ -115,15 +125,16 @@ def render_card(msg: CardMessage) -> RenderableType:
         parts.append(Text("What to do next: ", style="bold").append(card.what_to_do_next, style=""))
     if card.key_takeaways:
         parts.append(_heading("Key takeaways"))
-        parts.extend(_bullets(card.key_takeaways))
+        parts.append(_bullets(card.key_takeaways))
     if card.future_implications:
         parts.append(_heading("Future implications"))
-        parts.extend(_bullets(card.future_implications))
+        parts.append(_bullets(card.future_implications))
     if card.timeline:
         parts.append(_heading("Timeline"))
-        parts.extend(Text(f"  {ev.date:<10} ").append(ev.event) for ev in card.timeline)
+        parts.append(_hanging([(f"  {ev.date}", Text(ev.event)) for ev in card.timeline]))
     if card.sources:
-        parts.append(Text("Sources: ", style="bold").append(_source_line(card.sources)))
+        parts.append(_heading("Sources"))
+        parts.append(_hanging([("  •", _source_line((src,))) for src in card.sources]))
     context = f"importance {msg.importance}"
     if msg.topics:
         context += " · topics " + ", ".join(msg.topics)
@@ -146,7 +157,7 @@ def render_digest(msg: DigestMessage) -> RenderableType:
         grid.add_column(justify="right", style="dim", no_wrap=True)
         grid.add_column(ratio=1)
         for item in section.items:
-            body = Text(item.line or item.title)
+            body = Text(item.line or item.title, overflow="fold")
             if item.sources:
                 body.append("\n").append(_source_line(item.sources))
             grid.add_row(f"  [{item.importance:>3}]", body)

@@ -69,7 +69,8 @@ async def test_is_an_adapter_and_renders_every_part_of_a_card() -> None:
         "Timeline",
         "2026-11-19",
         "An earlier step",
-        "Sources: Wire One <https://wire-one.example/a>",
+        "Sources",
+        "• Wire One <https://wire-one.example/a>",
         "importance 82 · topics chips, export-controls · why posted: matches topics export-controls;",
         "story 9f3a7c21",
     ):
