@@ -143,6 +143,8 @@ class CommandRouter:
 
     async def subscribe(self, args: list[str], ctx: CommandContext) -> Reply:
         parsed = parse_subscribe(args)
+        if parsed.entities:
+            parsed = replace(parsed, entities=self._canonical_entities(parsed.entities))
         current = await self.store.subscriptions.get_by_channel(ctx.platform, ctx.channel)
         base = current or Subscription(
             id=0, platform=ctx.platform, channel=ctx.channel, workspace=ctx.workspace, created_by=ctx.user
@@ -153,6 +155,16 @@ class CommandRouter:
         resumed = " (delivery resumed)" if current and current.paused_reason else ""
         log.info("subscription.saved", platform=ctx.platform, channel=ctx.channel, user=ctx.user)
         return Reply(text=f"{verb} this channel{resumed}.\n{describe(saved)}", ephemeral=False)
+
+    def _canonical_entities(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        """Known names and aliases become the vocabulary's canonical names ("tsmc" -> "TSMC"),
+        the form stories carry; unknown names stay as typed and are matched as words."""
+        try:
+            from bot.core.taxonomy import load_vocabulary
+        except ModuleNotFoundError:
+            return names
+        vocab = load_vocabulary(self.settings.core.vocabulary)
+        return tuple(dict.fromkeys(vocab.canonical(n) or n for n in names))
 
     async def unsubscribe(self, args: list[str], ctx: CommandContext) -> Reply:
         if args:

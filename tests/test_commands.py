@@ -37,7 +37,7 @@ async def test_subscribe_full_grammar_and_filters(router: CommandRouter, store: 
         "Europe/Berlin",
     )
     assert sub.include == ("HBM", "CoWoS") and sub.exclude == ("rumor",)
-    assert sub.entities == ("Nvidia", "Taiwan Semiconductor")
+    assert sub.entities == ("Nvidia", "TSMC")  # canonical names, as stories carry them
     assert sub.quiet_hours == ("22:00", "07:00") and sub.max_alerts_per_hour == 3
     assert (sub.workspace, sub.created_by) == ("T1", "U1")
     shown = (await router.handle("filters", CTX)).text
@@ -61,6 +61,11 @@ async def test_subscribe_full_grammar_and_filters(router: CommandRouter, store: 
         ("SUBSCRIBE Chips MODE Alerts", "mode", "alerts"),
         ('subscribe include "data center" HBM', "include", ("data center", "HBM")),
         ("subscribe quiet 23:00 to 6:00", "quiet_hours", ("23:00", "06:00")),
+        (
+            "subscribe entity tsmc, Taiwan Semiconductor, nvidia, Acme Fabs",
+            "entities",
+            ("TSMC", "Nvidia", "Acme Fabs"),
+        ),
     ],
 )
 async def test_subscribe_is_forgiving_about_form(
