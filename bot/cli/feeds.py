@@ -134,16 +134,24 @@ def run_list(args: argparse.Namespace) -> int:
 def run_remove(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
 
-    async def go() -> bool:
+    async def go() -> Feed | None:
         store = await _with_store(settings)
         try:
-            return await store.feeds.remove(args.id)
+            feed = await store.feeds.get(args.id)
+            if feed is not None:
+                await store.feeds.remove(feed.id)
+            return feed
         finally:
             await store.close()
 
-    if not asyncio.run(go()):
+    feed = asyncio.run(go())
+    if feed is None:
         raise InputError(f"no feed with id {args.id}")
-    print(f"removed feed {args.id}")
+    print(f"removed feed {feed.id}: {feed.url}")
+    if any(f.url == feed.url for f in settings.feeds):
+        print(
+            "note: it is listed in the config file, so it comes back at the next start; remove it there too"
+        )
     return 0
 
 

@@ -157,3 +157,16 @@ def test_check_prints_what_a_feed_holds_and_stores_nothing(
     assert main(["feeds", "check", f"{feed_server}/missing.xml", "--allow-private", *cfg]) == 2
     assert "404" in capsys.readouterr().err
     assert stored_urls(config) == []
+
+
+def test_removing_a_config_feed_says_it_will_come_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[store]\npath = "c.db"\n[[feeds]]\nurl = "https://a.example/feed.xml"\n', encoding="utf-8"
+    )
+    cfg = ["--config", str(config)]
+    assert main(["feeds", "add", "https://a.example/feed.xml", *cfg]) == 0
+    assert main(["feeds", "remove", "1", *cfg]) == 0
+    assert "listed in the config file" in capsys.readouterr().out
