@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.discord.adapter import DiscordAdapter
+from adapters.discord.commands import entity_names_of
 from adapters.discord.webhook import WebhookAdapter
 from bot.config import secret
 from bot.errors import ConfigError
@@ -37,8 +38,19 @@ def create_adapter(app: Any) -> DiscordAdapter:
 
         return await search_story_titles(app.store.conn, fragment, limit=25)
 
+    def entity_names() -> tuple[str, ...]:
+        # The configured vocabulary (with the team's extension) names the entities people can pick.
+        from bot.core.taxonomy import load_vocabulary
+
+        return entity_names_of(load_vocabulary(app.settings.core.vocabulary))
+
     return DiscordAdapter(
-        app.settings.discord, token, handler=router, story_search=search, on_fatal=record_fault
+        app.settings.discord,
+        token,
+        handler=router,
+        entity_names=entity_names,
+        story_search=search,
+        on_fatal=record_fault,
     )
 
 

@@ -210,6 +210,14 @@ class SlashCommands:
             out.append(app_commands.Choice(name=label[:100], value=story_id[:100]))
         return out
 
+    def entity_choices(self, current: str) -> list[app_commands.Choice[str]]:
+        try:
+            names = self.entity_names()
+        except Exception as exc:  # best effort, like every autocomplete
+            log.warning("discord.autocomplete_failed", error=f"{type(exc).__name__}: {exc}")
+            return []
+        return suggest(names, current, multi=True)
+
     async def run(self, interaction: discord.Interaction, text: str, *, defer: bool = False) -> None:
         """Run the text command for this interaction and answer it."""
         name = text.split(" ", 1)[0]
@@ -238,7 +246,6 @@ class SlashCommands:
 
     def commands(self) -> list[app_commands.Command[Any, ..., None] | app_commands.Group]:
         run = self.run
-        entity_names = self.entity_names
 
         @app_commands.command(name="subscribe", description="Send AI-infrastructure alerts to this channel")
         @app_commands.describe(
@@ -296,7 +303,7 @@ class SlashCommands:
 
         @subscribe.autocomplete("entities")
         async def _entities(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-            return suggest(entity_names(), current, multi=True)
+            return self.entity_choices(current)
 
         @app_commands.command(name="unsubscribe", description="Stop infrawire posting in this channel")
         @app_commands.guild_only()

@@ -115,3 +115,24 @@ async def test_why_autocomplete_searches_story_titles(app: AppStub, fake_api: Fa
     assert callback["data"]["choices"] == [
         {"name": "Grid operator approves 1.2 GW campus (s-1)", "value": "s-1"}
     ]
+
+
+async def test_the_app_adapter_answers_commands_and_autocompletes_from_the_vocabulary(
+    app: AppStub, fake_api: FakeDiscordAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("bot.commands", reason="the command router is not in the tree yet")
+    pytest.importorskip("bot.core.taxonomy", reason="the core is not in the tree yet")
+    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
+    adapter = create_adapter(app)
+    await adapter.start()
+    try:
+        client = adapter.client
+        await client.tree._call(
+            interaction(client, "subscribe", [opt("entities", "nvid", focused=True)], kind=4)
+        )
+        await client.tree._call(interaction(client, "filters"))
+    finally:
+        await adapter.stop()
+    complete, filters = fake_api.callbacks
+    assert "Nvidia" in [c["value"] for c in complete["data"]["choices"]]
+    assert filters["type"] == 4 and "no subscription" in filters["data"]["content"]
