@@ -167,7 +167,11 @@ async def send_reply(interaction: discord.Interaction, reply: Reply, *, deferred
         # The public "thinking" placeholder cannot turn private; replace it with a private answer.
         await interaction.delete_original_response()
     for i, msg in enumerate(messages):
-        kwargs: dict[str, object] = {"ephemeral": ephemeral}
+        # Replies can echo what someone typed: never let that ping @everyone or a role.
+        kwargs: dict[str, object] = {
+            "ephemeral": ephemeral,
+            "allowed_mentions": discord.AllowedMentions.none(),
+        }
         if msg.content:
             kwargs["content"] = msg.content
         if msg.embeds:

@@ -251,3 +251,12 @@ def test_entity_autocomplete_offers_the_vocabulary_names() -> None:
     names = default_entity_names()
     assert "Nvidia" in names and "TSMC" in names
     assert "Nvidia, TSMC" in [c.value for c in suggest(names, "Nvidia, tsm", multi=True)]
+
+
+async def test_replies_never_ping(
+    adapter: DiscordAdapter, handler: RecordingHandler, fake_api: FakeDiscordAPI
+) -> None:
+    handler.reply = Reply(text="Unknown command '@everyone'.", ephemeral=True)
+    await _invoke(adapter, "help")
+    [callback] = fake_api.callbacks
+    assert callback["data"]["allowed_mentions"]["parse"] == []

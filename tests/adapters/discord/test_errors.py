@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import pytest
@@ -147,3 +148,16 @@ async def test_send_before_start_is_transient(discord_settings: DiscordSettings)
     adapter = DiscordAdapter(discord_settings, TOKEN, gateway=False)
     with pytest.raises(Transient, match="not started"):
         await adapter.send(CHANNEL, make_card_message())
+
+
+async def test_stop_ends_a_gateway_that_cannot_connect(
+    fake_api: FakeDiscordAPI, discord_settings: DiscordSettings
+) -> None:
+    # The fake serves no gateway: discord.py keeps retrying in the background until stopped.
+    adapter = DiscordAdapter(discord_settings, TOKEN, gateway=True)
+    await adapter.start()
+    task = adapter._gateway_task
+    assert task is not None
+    await asyncio.sleep(0)  # let it try once
+    await adapter.stop()
+    assert task.done() and adapter.client.is_closed()
