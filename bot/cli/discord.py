@@ -1,4 +1,5 @@
-"""`infrawire discord sync|invite-url`: publish the slash commands; print the link that adds the bot.
+"""`infrawire discord sync|invite-url|webhook`: publish the slash commands; print the link that adds
+the bot; run a command (subscribe, filters, recap...) for a webhook-mode channel.
 
 discord.py is imported only inside the commands (from adapters.discord), so `bot` itself never
 depends on it and this module never shadows the real `discord` package (it is `bot.cli.discord`).
@@ -8,11 +9,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shlex
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from bot.cli import add_config_option
-from bot.config import DiscordSettings, load_settings, secret
+from bot.config import DiscordSettings, Settings, load_settings, secret
 from bot.errors import ConfigError
+from bot.messages import CommandContext, DigestMessage, Reply, TextMessage
 
 TOKEN_ENV = "DISCORD_TOKEN"
 
@@ -31,7 +35,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     invite.add_argument("--application-id", type=int, default=None, help="default: discord.application_id")
     invite.set_defaults(func=run_invite_url)
 
-    for child in (sync, invite):
+    hook = sub.add_parser(
+        "webhook",
+        help="run a command for a webhook channel (webhook mode has no slash commands)",
+        description="e.g. `infrawire discord webhook infra-alerts subscribe chips min 70 mode both`",
+    )
+    hook.add_argument("name", help="the webhook's name in [[discord.webhooks]]")
+    hook.add_argument(
+        "words", nargs=argparse.REMAINDER, help="the command, as after a slash (options go before NAME)"
+    )
+    hook.set_defaults(func=run_webhook)
+
+    for child in (sync, invite, hook):
         add_config_option(child)
 
 
@@ -76,4 +91,45 @@ def run_sync(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> 
     for where, count in synced.items():
         target = "globally" if where == "global" else f"to guild {where}"
         print(f"synced {count} commands {target}")
+    return 0
+
+
+async def webhook_command(settings: Settings, name: str, text: str, *, now: datetime) -> Reply:
+    """Run one command for the webhook channel `name`, as its (trusted, local) operator."""
+    from bot.commands import CommandRouter
+    from bot.store import Store
+
+    names = [hook.name for hook in settings.discord.webhooks]
+    if name not in names:
+        known = ", ".join(names) or "none"
+        raise ConfigError(f"no Discord webhook named {name!r} in [[discord.webhooks]] (configured: {known})")
+    store = await Store.open(settings.store.path)
+    try:
+        ctx = CommandContext(platform="webhook", channel=name, user="cli", now=now, is_admin=True)
+        return await CommandRouter(store, settings).handle(text, ctx)
+    finally:
+        await store.close()
+
+
+def reply_lines(reply: Reply) -> list[str]:
+    lines = [reply.text] if reply.text else []
+    message = reply.message
+    if isinstance(message, DigestMessage):
+        if message.title != reply.text:
+            lines.append(message.title)
+        for section in message.sections:
+            lines.append(f"{section.topic}:")
+            lines += [f"  - {item.title} ({item.importance}): {item.line}" for item in section.items]
+        if not message.sections and message.empty_note:
+            lines.append(message.empty_note)
+    elif isinstance(message, TextMessage):
+        lines.append(message.text)
+    return lines
+
+
+def run_webhook(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    text = shlex.join(args.words) if args.words else "help"
+    reply = asyncio.run(webhook_command(settings, args.name, text, now=datetime.now(UTC)))
+    print("\n".join(reply_lines(reply)))
     return 0

@@ -92,3 +92,51 @@ async def test_sync_with_a_bad_token_is_fatal(
     with pytest.raises(Fatal, match="DISCORD_TOKEN"):
         await discord_cli.sync_commands(discord_settings, "wrong")
     assert fake_api.commands == {}
+
+
+def _webhook_config(tmp_path: Path) -> Path:
+    config = tmp_path / "infrawire.toml"
+    config.write_text(
+        '[store]\npath = "infrawire.db"\n\n'
+        '[[discord.webhooks]]\nname = "infra-alerts"\nurl_env = "IW_HOOK_URL"\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_webhook_channels_subscribe_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("bot.commands", reason="the command router is not in the tree yet")
+    import asyncio
+
+    from bot.store import Store
+
+    config = _webhook_config(tmp_path)
+    argv = ["discord", "webhook", "--config", str(config), "infra-alerts"]
+    args = _parse([*argv, "subscribe", "chips", "min", "70", "entity", "Aligned Data Centers"])
+    assert args.func(args) == 0
+    assert "Subscribed" in capsys.readouterr().out
+
+    async def stored() -> object:
+        store = await Store.open(tmp_path / "infrawire.db")
+        try:
+            return await store.subscriptions.get_by_channel("webhook", "infra-alerts")
+        finally:
+            await store.close()
+
+    sub = asyncio.run(stored())
+    assert sub is not None
+    assert sub.topics == ("chips",) and sub.min_importance == 70  # type: ignore[attr-defined]
+    assert sub.entities == ("Aligned Data Centers",)  # type: ignore[attr-defined]
+
+    args = _parse([*argv, "filters"])
+    args.func(args)
+    assert "min importance: 70" in capsys.readouterr().out
+
+
+def test_webhook_command_names_an_unknown_webhook(tmp_path: Path) -> None:
+    pytest.importorskip("bot.commands", reason="the command router is not in the tree yet")
+    args = _parse(["discord", "webhook", "--config", str(_webhook_config(tmp_path)), "elsewhere", "filters"])
+    with pytest.raises(ConfigError, match=r"no Discord webhook named 'elsewhere'.*infra-alerts"):
+        args.func(args)
