@@ -61,22 +61,28 @@ class ArticleRepository:
     ) -> str | None:
         """The id of an article we already hold that is the same item, else None.
 
-        Checked in order: the feed's own GUID, the canonical URL, then the content hash, so a feed
-        that rewrites its GUIDs or timestamps still matches on URL or text.
+        The same item is: the feed's own GUID again, the same canonical URL, or the same content
+        hash, so a feed that rewrites its GUIDs or timestamps still matches on URL or text.
         """
-        checks: list[tuple[str, tuple[object, ...]]] = []
+        clauses: list[str] = []
+        params: list[object] = []
         if guid and feed_id is not None:
-            checks.append(("SELECT id FROM articles WHERE feed_id = ? AND guid = ? LIMIT 1", (feed_id, guid)))
+            clauses.append("(feed_id = ? AND guid = ?)")
+            params += [feed_id, guid]
         if url:
-            checks.append(("SELECT id FROM articles WHERE url = ? LIMIT 1", (url,)))
+            clauses.append("url = ?")
+            params.append(url)
         if content_hash:
-            checks.append(("SELECT id FROM articles WHERE content_hash = ? LIMIT 1", (content_hash,)))
-        for sql, params in checks:
-            async with self.conn.execute(sql, params) as cur:
-                row = await cur.fetchone()
-            if row:
-                return str(row[0])
-        return None
+            clauses.append("content_hash = ?")
+            params.append(content_hash)
+        if not clauses:
+            return None
+        # One query; SQLite answers each OR branch from its own index.
+        async with self.conn.execute(
+            "SELECT id FROM articles WHERE " + " OR ".join(clauses) + " LIMIT 1", params
+        ) as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row else None
 
     async def exists(self, article_id: str) -> bool:
         async with self.conn.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)) as cur:
