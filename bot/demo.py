@@ -82,8 +82,17 @@ async def serve_feeds(files: Sequence[Path]) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{port}/feeds/"
 
 
-def demo_settings(db_path: Path) -> Settings:
-    return parse_settings({"store": {"path": str(db_path)}}, source="demo")
+def demo_settings(db_path: Path, base: Settings | None = None) -> Settings:
+    """The demo's settings: a config file's core and summarizer choices (if given), but always a
+    fresh database, only the sample feeds, and no chat platform."""
+    if base is None:
+        return parse_settings({"store": {"path": str(db_path)}}, source="demo")
+    data = base.model_dump()
+    data.update(store={"path": str(db_path)}, feeds=[])
+    data["slack"]["enabled"] = False
+    data["discord"]["enabled"] = False
+    data["discord"]["webhooks"] = []
+    return parse_settings(data, source="demo")
 
 
 async def run_demo(
@@ -92,6 +101,7 @@ async def run_demo(
     now: datetime = DEMO_NOW,
     feed_folder: Path | None = None,
     workdir: Path | None = None,
+    config: Settings | None = None,
 ) -> DemoResult:
     from bot.app import App
 
@@ -100,7 +110,7 @@ async def run_demo(
     runner, base = await serve_feeds(files)
     with tempfile.TemporaryDirectory(prefix="infrawire-demo-") as tmp:
         folder = workdir or Path(tmp)
-        settings = demo_settings(folder / "demo.db")
+        settings = demo_settings(folder / "demo.db", config)
         app = await App.create(settings, now=now, adapters={})
         try:
             for path in files:

@@ -9,6 +9,7 @@ import time
 from rich.console import Console
 
 from bot.cli import add_config_option
+from bot.config import load_settings
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,9 +21,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
+    # A config file contributes its vocabulary, story window and summarizer; never its database.
+    config = load_settings(args.config) if args.config else None
     console = Console()
     started = time.monotonic()
-    result = asyncio.run(run_demo(console))
+    result = asyncio.run(run_demo(console, config=config))
     console.print(
         f"\n[dim]demo: {result.feeds} feeds, {result.articles} items, {len(result.stories)} stories "
         f"in {time.monotonic() - started:.1f}s; the temporary database is gone.[/dim]"

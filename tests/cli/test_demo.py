@@ -2,11 +2,14 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from rich.console import Console
 
 from bot.demo import DEMO_NOW, DemoResult, demo_feed_files, run_demo
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # The multi-outlet events of bot/data/demo (see its README): a pattern matching the titles of the
 # items that report each one, and how many outlets report it.
@@ -82,3 +85,13 @@ def test_each_multi_outlet_event_prints_one_card(demo: tuple[DemoResult, str], e
 @pytest.mark.parametrize("event", sorted(CORE_SPLITS))
 def test_events_the_core_still_splits_print_one_card(demo: tuple[DemoResult, str], event: str) -> None:
     assert event_problems(*demo, event) == []
+
+
+def test_demo_with_a_config_keeps_its_database_and_feeds_out(tmp_path: Path) -> None:
+    from bot.cli import main
+
+    config = tmp_path / "infrawire.toml"
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    config.write_text(text.replace("[slack]\nenabled = false", "[slack]\nenabled = true"), encoding="utf-8")
+    assert main(["demo", "--config", str(config)]) == 0
+    assert not (tmp_path / "infrawire.db").exists()  # the configured database is never touched
