@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from bot.models import Entity
@@ -28,7 +29,9 @@ _MULT = {
     "t": 1e12,
     "tr": 1e12,
 }
-_NUM = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+# Loose on purpose (a simple leading \d keeps the regexes fast); _us_number validates the digits.
+_NUM = r"(?P<num>\d[\d,]*(?:\.\d+)?)"
+_US_NUM = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _MULT_RE = r"(?P<mult>(?i:thousand|million|billion|trillion|mln|bln|mn|bn|tn|tr|[kmbt]))"
 
 # GPU counts: a number, up to three qualifying words ("Nvidia", "H100", "more", "advanced"), then a
@@ -43,15 +46,16 @@ _GPU_FILLER = (
     r"older|used|of|the|its|their|AI|such|Nvidia's|data-center|datacenter|state-of-the-art)\s+)"
 )
 _GPU_RE = re.compile(
-    rf"(?<![\w.,$€£¥])(?:about |around |roughly |some |nearly |over |more than |up to )?{_NUM}"
+    rf"{_NUM}"
     rf"(?:\s*|-)(?:(?P<mult>thousand|million|k|m)\b\s*)?\+?(?:-plus)?\s+{_GPU_FILLER}{{0,3}}"
     rf"(?P<unit>{_GPU_UNIT})"
 )
 # European thousands separators ("50.000 GPUs") are read as thousands for counts only.
+_EU_DECIMAL = re.compile(r"\d+,\d{1,2}")
 _EURO_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
 
 _POWER_RE = re.compile(
-    rf"(?<![\w.,]){_NUM}(?:\s*|-)(?P<unit>gigawatts?|megawatts?|GW|MW|Gigawatt|Megawatt)(?![\w])",
+    rf"{_NUM}(?:\s*|-)(?P<unit>gigawatts?|megawatts?|GW|MW|Gigawatt|Megawatt)(?![\w])",
 )
 
 _CURRENCY_PREFIX = {
@@ -115,19 +119,19 @@ USD_RATES = {
 # Currency codes are matched as written (upper case); words after the number on lower-cased text
 # (case-insensitive regexes are several times slower).
 _MONEY_PREFIX_RE = re.compile(
-    r"(?<![\w])(?P<cur>US\$|USD|HK\$|NT\$|A\$|C\$|S\$|\$|€|EUR|£|GBP|¥|JPY|CNY|RMB|₩|KRW|₹)\s?"
+    r"(?P<cur>US\$|USD|HK\$|NT\$|A\$|C\$|S\$|\$|€|EUR|£|GBP|¥|JPY|CNY|RMB|₩|KRW|₹)\s?"
     rf"{_NUM}(?:\s*{_MULT_RE}(?![\w-]))?(?:\s+(?P<yuan>yuan))?",
 )
 _MULT_LOWER = r"(?P<mult>thousand|million|billion|trillion|mln|bln|mn|bn|tn|tr|[kmbt])"
 _MONEY_WORD_RE = re.compile(
-    rf"(?<![\w.,$€£¥]){_NUM}\s*{_MULT_LOWER}\s+(?:(?:us|u\.s\.|hong kong|singapore|australian|canadian)\s+)?"
+    rf"{_NUM}\s*{_MULT_LOWER}\s+(?:(?:us|u\.s\.|hong kong|singapore|australian|canadian)\s+)?"
     r"(?P<cur>dollars?|euros?|pounds|sterling|yen|yuan|renminbi|rmb|cny|usd|eur|won|rupees|dirhams|riyals)\b",
 )
 
 
 # Other languages: "10.000 millones de dólares", "4,8 bilhões", "1,4 Milliarden Dollar", "700 millions de
 # dollars"; "100亿美元", "300億円", "50억 달러"; "1 gigavatio", "2吉瓦"; "1万块GPU".
-_EU_NUM = r"(?P<num>\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?)"
+_EU_NUM = r"(?P<num>\d[\d.]*(?:,\d+)?)"
 _EU_MULT = {
     "mil millones": 1e9,
     "millones": 1e6,
@@ -151,7 +155,7 @@ _EU_CUR = {
     "euro": "eur",
 }
 _EU_MONEY_RE = re.compile(
-    r"(?<![\w.,])(?P<pre>us\$|\$|€)?\s?" + _EU_NUM + r"\s*(?P<mult>mil millones|millones|millions|millionen|"
+    _EU_NUM + r"\s*(?P<mult>mil millones|millones|millions|millionen|"
     r"milhões|mio\.?|milliarden|milliards|bilhões|mrd\.?)(?:\s+(?:de\s+)?(?P<cur>dólares|dollars|dollar|"
     r"us-dollar|euros?))?"
 )
@@ -179,6 +183,23 @@ _CJK_GPU_RE = re.compile(
 )
 
 
+def _starts_clean(text: str, start: int, extra: str = ".,$€£¥") -> bool:
+    """True when the number at `start` is not glued to a word or another number. Checked in code, not
+    with a lookbehind, so each regex starts with a digit and the regex engine can skip ahead fast."""
+    if start == 0:
+        return True
+    before = text[start - 1]
+    return not (before.isalnum() or before == "_" or before in extra)
+
+
+def _eu_prefix(text: str, start: int) -> str | None:
+    head = text[max(0, start - 4) : start].rstrip()
+    for symbol, cur in (("us$", "usd"), ("r$", "brl"), ("$", "usd"), ("€", "eur")):
+        if head.endswith(symbol):
+            return None if symbol == "r$" else cur
+    return None
+
+
 def _eu_number(raw: str) -> float:
     return float(raw.replace(".", "").replace(",", "."))
 
@@ -186,17 +207,20 @@ def _eu_number(raw: str) -> float:
 def _other_languages(text: str) -> list[Entity]:
     out: list[Entity] = []
     lower = text.lower()
-    if "mil" in lower or "mio" in lower or "mrd" in lower:
+    if any(
+        w in lower
+        for w in ("millones", "millions de", "millionen", "milhõ", "milliard", "bilhõ", "mio", "mrd")
+    ):
         for m in _EU_MONEY_RE.finditer(lower):
-            cur = _EU_CUR.get(m.group("cur") or "") or {"us$": "usd", "$": "usd", "€": "eur"}.get(
-                m.group("pre") or ""
-            )
+            if not _starts_clean(lower, m.start(), ".,"):
+                continue
+            cur = _EU_CUR.get(m.group("cur") or "") or _eu_prefix(lower, m.start())
             if cur is None:
                 continue
             value = _eu_number(m.group("num")) * _EU_MULT[m.group("mult")]
             if value >= 1e6:
                 out.append(Entity(name=_money_name(cur, value), type="money", value=value, unit=cur))
-    for m in _OTHER_POWER_RE.finditer(lower):
+    for m in _OTHER_POWER_RE.finditer(lower) if "vatio" in lower or not lower.isascii() else ():
         value = float(m.group("num").replace(",", "."))
         unit = m.group("unit")
         giga = unit.startswith("giga") or unit in ("吉瓦", "ギガワット", "기가와트")
@@ -221,6 +245,9 @@ def _other_languages(text: str) -> list[Entity]:
 
 
 def _number(raw: str) -> float:
+    """A number written the English way ("12,000.5"); NaN when the digits are grouped otherwise."""
+    if not _US_NUM.fullmatch(raw):
+        return math.nan
     return float(raw.replace(",", ""))
 
 
@@ -246,8 +273,12 @@ def usd_value(entity: Entity) -> float:
 def _gpu_counts(text: str) -> list[Entity]:
     out = []
     for m in _GPU_RE.finditer(text):
+        if not _starts_clean(text, m.start()):
+            continue
         raw = m.group("num")
         value = float(raw.replace(".", "")) if _EURO_THOUSANDS.match(raw) else _number(raw)
+        if math.isnan(value):
+            continue
         mult = (m.group("mult") or "").lower()
         if mult:
             value *= _MULT[mult]
@@ -264,7 +295,14 @@ def _gpu_counts(text: str) -> list[Entity]:
 def _power(text: str) -> list[Entity]:
     out = []
     for m in _POWER_RE.finditer(text):
-        value = _number(m.group("num"))
+        if not _starts_clean(text, m.start(), "."):
+            continue
+        raw = m.group("num")
+        value = _number(raw)
+        if math.isnan(value) and _EU_DECIMAL.fullmatch(raw):
+            value = float(raw.replace(",", "."))  # "4,8 GW"
+        if math.isnan(value):
+            continue
         unit = m.group("unit").lower()
         giga = unit.startswith("g")
         mw = value * 1000 if giga else value
@@ -278,19 +316,28 @@ def _power(text: str) -> list[Entity]:
 def _money(text: str) -> list[Entity]:
     out = []
     for m in _MONEY_PREFIX_RE.finditer(text):
+        if not _starts_clean(text, m.start(), ""):
+            continue
         cur = _CURRENCY_PREFIX.get(m.group("cur").lower(), "usd")
         if cur == "jpy" and m.group("yuan"):
             cur = "cny"
         value = _number(m.group("num"))
+        if math.isnan(value):
+            continue
         mult = (m.group("mult") or "").lower()
         if mult:
             value *= _MULT[mult]
         if value < 1e6:
             continue
         out.append(Entity(name=_money_name(cur, value), type="money", value=value, unit=cur))
-    for m in _MONEY_WORD_RE.finditer(text.lower()):
+    lower = text.lower()
+    for m in _MONEY_WORD_RE.finditer(lower):
+        if not _starts_clean(lower, m.start()):
+            continue
         cur = _CURRENCY_WORD.get(m.group("cur").lower(), "usd")
         value = _number(m.group("num")) * _MULT[m.group("mult").lower()]
+        if math.isnan(value):
+            continue
         if value < 1e6:
             continue
         out.append(Entity(name=_money_name(cur, value), type="money", value=value, unit=cur))

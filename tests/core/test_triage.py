@@ -309,3 +309,26 @@ def test_story_importance_adds_coverage_and_novelty() -> None:
     assert "3 outlets" in why and "novelty 0.50" in why
     assert story_importance(95, outlets=10, novelty=1.0)[0] == 100
     assert story_importance(40, outlets=1, novelty=0.0) == (40, "1 outlet, novelty 0.00 (+0)")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("10.000 millones de dólares", ("money", 1e10, "usd")),
+        ("US$ 4,8 bilhões", ("money", 4.8e9, "usd")),
+        ("1,4 Milliarden Dollar", ("money", 1.4e9, "usd")),
+        ("700 millions de dollars", ("money", 7e8, "usd")),
+        ("100亿美元", ("money", 1e10, "usd")),
+        ("300億円", ("money", 3e10, "jpy")),
+        ("un campus de 1,2 gigavatios", ("power", 1200.0, "mw")),
+        ("4,8 GW", ("power", 4800.0, "mw")),
+        ("部署1万块GPU", ("gpu_count", 10000.0, "gpus")),
+        ("50.000 GPUs", ("gpu_count", 50000.0, "gpus")),
+    ],
+)
+def test_quantities_in_other_languages(text: str, expected: tuple[str, float, str]) -> None:
+    assert expected in {(e.type, e.value, e.unit) for e in find_quantities(text)}
+
+
+def test_quantities_reject_malformed_numbers() -> None:
+    assert find_quantities("Version 12,34 GPUs and X$5 billion") == []
