@@ -24,8 +24,9 @@ from bot.messages import CardMessage, ChannelRef
 from bot.models import Story
 from bot.recap import build_recap
 
-# Just after the sample feeds' dates (they fall in the week before 2026-11-20).
-DEMO_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+# Just after the sample feeds' dates (13 Nov 07:00 to 19 Nov 19:00 UTC), so that the weekly window
+# ending here holds every one of them.
+DEMO_NOW = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
 _CONTENT_TYPES = {
     ".xml": "application/rss+xml",
     ".rss": "application/rss+xml",

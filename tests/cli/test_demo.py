@@ -40,6 +40,8 @@ def test_demo_polls_every_sample_feed_and_prints_a_recap(demo: tuple[DemoResult,
     assert result.articles == 38
     assert 0 < result.relevant < 38
     assert "Weekly recap" in text and "week to 20 Nov 2026" in text
+    # Every relevant item is in a story that was printed (the week's window holds them all).
+    assert sum(len(t) for t in result.titles.values()) == result.relevant
 
 
 def event_problems(result: DemoResult, text: str, event: str) -> list[str]:
