@@ -192,6 +192,102 @@ IRRELEVANT.update(
 )
 
 
+# Company news that names big players: infrastructure only when the story is about infrastructure.
+RELEVANT.update(
+    {
+        "nvidia-shares-rise-as-data-c": (
+            "Nvidia shares rise as data center revenue soars",
+            "Nvidia said data center revenue rose 56% to $41 billion on demand for Blackwell systems from "
+            "cloud providers.",
+        ),
+        "meta-to-spend-up-to-65-billi": (
+            "Meta to spend up to $65 billion on AI infrastructure this year",
+            "Zuckerberg said the company will bring about 1 GW of compute online and end the year with more "
+            "than 1.3 million GPUs.",
+        ),
+        "samsung-profit-jumps-on-memo": (
+            "Samsung profit jumps on memory chip demand from AI servers",
+            "Operating profit rose as prices for DRAM and high-bandwidth memory climbed.",
+        ),
+        "amd-to-acquire-zt-systems-fo": (
+            "AMD to acquire ZT Systems for $4.9 billion",
+            "The deal adds server design expertise.",
+        ),
+        "oracle-to-buy-40-billion-of": (
+            "Oracle to buy $40 billion of Nvidia chips for OpenAI's Texas site",
+            "The Abilene facility will house about 400,000 GB200 superchips, people familiar said.",
+        ),
+        "core-scientific-signs-200-mw": (
+            "Core Scientific signs 200 MW AI hosting deal with CoreWeave",
+            "The bitcoin miner will convert halls in Texas to host GPUs for the AI cloud provider.",
+        ),
+        "china-s-smic-ramps-5nm-outpu": (
+            "China's SMIC ramps 5nm output for Huawei",
+            "The foundry is using DUV tools to make Ascend AI processors, analysts say.",
+        ),
+        "trump-says-nvidia-may-sell-s": (
+            "Trump says Nvidia may sell scaled-down Blackwell to China",
+            "The president said a version with 30% to 50% less performance could get an export licence.",
+        ),
+        "brookfield-launches-100-bill": (
+            "Brookfield launches $100 billion AI infrastructure programme",
+            "The asset manager will invest in data centers, power and compute with Nvidia as a partner.",
+        ),
+        "xai-raises-20-billion-to-exp": (
+            "xAI raises $20 billion to expand Colossus",
+            "The startup will buy more Nvidia GPUs for its Memphis supercomputer.",
+        ),
+    }
+)
+IRRELEVANT.update(
+    {
+        "openai-launches-gpt-5-with-b": (
+            "OpenAI launches GPT-5 with better reasoning and fewer hallucinations",
+            "The model is available to ChatGPT users today. OpenAI said it writes better code and answers "
+            "health questions more carefully.",
+        ),
+        "nvidia-stock-is-it-a-buy-aft": (
+            "Nvidia stock: is it a buy after a 10% drop?",
+            "Shares of the chipmaker fell last week. Analysts still see upside and keep a buy rating with a "
+            "price target of $200.",
+        ),
+        "eu-rules-for-general-purpose": (
+            "EU rules for general-purpose AI models take effect",
+            "Providers of large AI models must publish summaries of training data and respect copyright "
+            "under the AI Act.",
+        ),
+        "apple-unveils-m5-chip-for-ma": (
+            "Apple unveils M5 chip for MacBook Pro",
+            "The new laptop chip brings faster graphics and longer battery life, Apple said.",
+        ),
+        "anthropic-s-claude-can-now-c": (
+            "Anthropic's Claude can now control your browser",
+            "The feature, rolling out to Max subscribers, lets the chatbot click buttons and fill in forms.",
+        ),
+        "crypto-miner-cleanspark-buys": (
+            "Crypto miner CleanSpark buys more Antminer rigs",
+            "The bitcoin miner expanded its hashrate to 50 EH/s.",
+        ),
+        "chip-shortage-hits-appliance": (
+            "Chip shortage hits appliance makers",
+            "Washing machine and fridge makers say microcontroller supply is tight.",
+        ),
+        "nintendo-switch-2-sells-10-m": (
+            "Nintendo Switch 2 sells 10 million units",
+            "The console, powered by an Nvidia chip, is the fastest-selling Nintendo hardware.",
+        ),
+        "tesla-recalls-cybertruck-ove": (
+            "Tesla recalls Cybertruck over panel",
+            "The automaker will replace the trim.",
+        ),
+        "google-adds-ai-mode-to-searc": (
+            "Google adds AI Mode to Search in more languages",
+            "Users can now ask follow-up questions in Spanish and Hindi.",
+        ),
+    }
+)
+
+
 @pytest.fixture(scope="module")
 def vocab() -> Vocabulary:
     return load_vocabulary()
