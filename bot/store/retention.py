@@ -19,19 +19,14 @@ async def prune(conn: aiosqlite.Connection, *, now: datetime, days: int) -> int:
     them) and of any story with a pending or in-flight delivery.
     """
     cutoff = to_db(now - timedelta(days=days))
-    await conn.execute("BEGIN IMMEDIATE")
-    try:
-        cur = await conn.execute(
-            "DELETE FROM articles WHERE fetched < ?"
-            " AND (story_id IS NULL OR story_id NOT IN (SELECT id FROM stories WHERE last_seen >= ?))"
-            " AND (story_id IS NULL OR story_id NOT IN"
-            "      (SELECT story_id FROM deliveries WHERE status IN ('pending', 'sending', 'held')))",
-            (cutoff, cutoff),
-        )
-        removed = cur.rowcount
-        await conn.execute("COMMIT")
-    except BaseException:
-        await conn.execute("ROLLBACK")
-        raise
+    # One statement, so atomic without an explicit transaction (the connection is shared).
+    cur = await conn.execute(
+        "DELETE FROM articles WHERE fetched < ?"
+        " AND (story_id IS NULL OR story_id NOT IN (SELECT id FROM stories WHERE last_seen >= ?))"
+        " AND (story_id IS NULL OR story_id NOT IN"
+        "      (SELECT story_id FROM deliveries WHERE status IN ('pending', 'sending', 'held')))",
+        (cutoff, cutoff),
+    )
+    removed = cur.rowcount
     log.info("retention.pruned", articles=removed, days=days)
     return removed
