@@ -29,7 +29,8 @@ __all__ = ["Evidence", "collect", "story_importance", "triage"]
 THRESHOLD = 0.5
 _TITLE, _LEAD, _BODY = 3.0, 2.0, 1.0
 _LEAD_CHARS = 600
-STRONG = 2.5  # a term or entity role at least this strong counts without AI context
+STRONG = 2.5  # a term at least this strong counts without AI context
+STRONG_ROLE = 3.0  # entities this strong (AI accelerators, GPU clouds) count like strong terms
 
 # Negative context carried by entity roles ("RTX 5090" is gaming, a bitcoin miner is crypto).
 _ROLE_NEGATIVE = {
@@ -67,6 +68,7 @@ class Evidence:
     words: int = 0
     strong: dict[str, _Term] = field(default_factory=dict)  # infra evidence that needs no AI context
     generic: dict[str, _Term] = field(default_factory=dict)  # infra evidence gated by AI context
+    players: dict[str, _Term] = field(default_factory=dict)  # infrastructure companies, gated by terms
     ai: dict[str, _Term] = field(default_factory=dict)
     pivot: dict[str, _Term] = field(default_factory=dict)
     negative: dict[str, dict[str, _Term]] = field(default_factory=dict)
@@ -138,9 +140,11 @@ def collect(article: Article, vocab: Vocabulary) -> Evidence:
                     if role is None:
                         continue
                     if role.weight > 0:
-                        # Naming an infrastructure player is evidence by itself (no AI-context gate):
-                        # the negative contexts catch the gaming review and the market wrap.
-                        _add(ev.strong, "@" + info.name, info.name, role.weight, zone)
+                        # An AI accelerator or a GPU cloud is infrastructure by itself; a company that
+                        # also makes phones, games or headlines in market wraps only counts next to
+                        # infrastructure words (see _features).
+                        bucket = ev.strong if role.weight >= STRONG_ROLE else ev.players
+                        _add(bucket, "@" + info.name, info.name, role.weight, zone)
                     for topic in role.topics:
                         _add(ev.topics.setdefault(topic, {}), "@" + info.name, info.name, 1.0, zone)
                     if info.role in _ROLE_AI:
@@ -151,7 +155,6 @@ def collect(article: Article, vocab: Vocabulary) -> Evidence:
             if infra_ai_weight > 0:
                 bucket = ev.strong if infra_ai_weight >= STRONG else ev.generic
                 _add(bucket, key, shown, infra_ai_weight, zone)
-    ev.head_infra = sum(t.weight * t.zone for t in (*ev.strong.values(), *ev.generic.values()) if t.zone > 1)
     ev.lowered = f"{title}\n{text[:4000]}".lower()
     return ev
 
@@ -192,10 +195,16 @@ def _features(ev: Evidence) -> tuple[dict[str, float], dict[str, float], float, 
     AI context, and negative context (discounted when infrastructure evidence dominates)."""
     ai = _sum(ev.ai)
     strong = _sum(ev.strong)
-    # Generic infrastructure words count in proportion to the AI context (or strong evidence) near them.
-    gate = min(1.0, (ai + strong) / 6.0)
+    players = _sum(ev.players)
+    # Generic infrastructure words ("chip", "power") count in proportion to the AI context, strong
+    # evidence or infrastructure companies around them ...
+    gate = min(1.0, (ai + strong + players) / 6.0)
+    generic = _sum(ev.generic) * gate
+    # ... and naming a company counts in proportion to the infrastructure words around it: "Intel shares
+    # jump" or "Nvidia's CEO donates" is not infrastructure news, "Intel delays its Ohio fab" is.
+    player_gate = min(1.0, (strong + generic) / 3.0)
     head = body = 0.0
-    for bucket, factor in ((ev.strong, 1.0), (ev.generic, gate)):
+    for bucket, factor in ((ev.strong, 1.0), (ev.generic, gate), (ev.players, player_gate)):
         for term in bucket.values():
             if term.zone > 1.0:
                 head += term.score * factor

@@ -288,6 +288,133 @@ IRRELEVANT.update(
 )
 
 
+# Hard negatives: big names, chips and AI in stories that are not about infrastructure.
+IRRELEVANT.update(
+    {
+        "tech-stocks-lead-nasdaq-to-r": (
+            "Tech stocks lead Nasdaq to record as chipmakers rally",
+            "The Philadelphia semiconductor index jumped 2.1%, with Nvidia, Broadcom and AMD among the top "
+            "gainers. The Dow added 150 points while Treasury yields were little changed.",
+        ),
+        "nvidia-microsoft-drag-wall-s": (
+            "Nvidia, Microsoft drag Wall Street lower",
+            "Megacap tech shares fell on Tuesday as investors took profits. The S&P 500 lost 0.6%.",
+        ),
+        "asian-markets-mixed-tsmc-sam": (
+            "Asian markets mixed; TSMC, Samsung weigh on indexes",
+            "Taiwan's benchmark slipped 0.4% as TSMC fell, while South Korea's Kospi ended flat.",
+        ),
+        "rtx-5070-ti-vs-rx-9070-xt-wh": (
+            "RTX 5070 Ti vs RX 9070 XT: which graphics card should you buy?",
+            "We tested both cards in 20 games at 1440p. The Nvidia card wins with ray tracing, while AMD "
+            "offers more VRAM for the money.",
+        ),
+        "nvidia-driver-update-fixes-s": (
+            "Nvidia driver update fixes stuttering in new shooter",
+            "The GeForce driver adds support for the game and improves frame pacing on RTX 40 cards.",
+        ),
+        "chatgpt-gets-shopping-featur": (
+            "ChatGPT gets shopping features ahead of holidays",
+            "OpenAI's chatbot can now compare products and track prices for users in the US.",
+        ),
+        "meta-ai-app-adds-video-editi": (
+            "Meta AI app adds video editing tools",
+            "Users can restyle clips with AI prompts in the Meta AI app and on Instagram.",
+        ),
+        "gemini-comes-to-google-tv": (
+            "Gemini comes to Google TV",
+            "Google's AI assistant will answer questions and recommend shows on televisions later this year.",
+        ),
+        "bitcoin-miners-revenue-falls": (
+            "Bitcoin miners' revenue falls after halving",
+            "Hashprice dropped to a record low as network difficulty rose, squeezing miners' margins.",
+        ),
+        "carmaker-halts-production-ov": (
+            "Carmaker halts production over Nexperia chip supply",
+            "The automaker said assembly of two models will pause next week because of a shortage of "
+            "semiconductors used in vehicle electronics.",
+        ),
+        "volkswagen-warnt-vor-chipman": (
+            "Volkswagen warnt vor Chipmangel",
+            "Der Autohersteller rechnet wegen fehlender Halbleiter mit Produktionsausfällen in mehreren "
+            "Werken.",
+        ),
+        "samsung-galaxy-z-fold-7-revi": (
+            "Samsung Galaxy Z Fold 7 review",
+            "The foldable phone is thinner, with a Snapdragon chip, a better camera and all-day battery "
+            "life.",
+        ),
+        "qualcomm-unveils-snapdragon": (
+            "Qualcomm unveils Snapdragon chip for Windows laptops",
+            "The processor's NPU runs AI features on-device, promising longer battery life for thin laptops.",
+        ),
+        "school-district-bans-ai-chat": (
+            "School district bans AI chatbots on student devices",
+            "Officials said they worry about cheating and privacy.",
+        ),
+        "ai-generated-song-tops-strea": (
+            "AI-generated song tops streaming chart",
+            "The track, made with an AI music tool, drew millions of plays before the platform labelled it.",
+        ),
+        "lawmakers-propose-rules-on-a": (
+            "Lawmakers propose rules on AI deepfakes in elections",
+            "The bill would require labels on AI-generated political ads.",
+        ),
+        "power-outage-hits-50-000-hom": (
+            "Power outage hits 50,000 homes after storm",
+            "The utility said crews were restoring electricity and expected most customers back by evening.",
+        ),
+        "nuclear-plant-receives-licen": (
+            "Nuclear plant receives licence extension",
+            "The regulator approved 20 more years of operation for the two reactors.",
+        ),
+        "semiconductor-stocks-three-p": (
+            "Semiconductor stocks: three picks for 2026",
+            "Analysts favour chip designers with exposure to AI demand; here are our favourite shares and "
+            "price targets.",
+        ),
+        "intel-shares-jump-on-report": (
+            "Intel shares jump on report of takeover interest",
+            "The stock rose 8% in afternoon trading, its best day in months.",
+        ),
+        "nvidia-ceo-jensen-huang-dona": (
+            "Nvidia CEO Jensen Huang donates $50 million to alma mater",
+            "The gift will fund a new engineering building at the university.",
+        ),
+        "sony-s-new-playstation-uses": (
+            "Sony's new PlayStation uses custom AMD chip",
+            "The console will run games at 120 fps and launches in November.",
+        ),
+        "ai-startup-raises-30-million": (
+            "AI startup raises $30 million for legal chatbot",
+            "The company's software drafts contracts for law firms.",
+        ),
+        "microsoft-copilot-comes-to-e": (
+            "Microsoft Copilot comes to Excel for all users",
+            "The AI assistant can now build formulas and charts from plain language.",
+        ),
+        "10": ("加密货币市场反弹，比特币重回10万美元", "比特币价格上涨，矿工收入增加。"),
+        "cjk-25": ("ソニー、新型ゲーム機を発表", "新しいゲーム機はAMD製チップを搭載する。"),
+        "apple-intelligence-llega-a-l": (
+            "Apple Intelligence llega a los iPhone en español",
+            "Los usuarios ahora pueden usar las nuevas funciones de IA en sus teléfonos.",
+        ),
+        "les-bourses-europ-ennes-term": (
+            "Les Bourses européennes terminent en hausse",
+            "Le CAC 40 a gagné 0,8 %, porté par les valeurs technologiques comme ASML et STMicroelectronics.",
+        ),
+        "data-breach-at-retailer-expo": (
+            "Data breach at retailer exposes 2 million customers",
+            "Hackers accessed a database stored with a cloud provider, the company said.",
+        ),
+        "smart-thermostat-maker-adds": (
+            "Smart thermostat maker adds AI energy-saving mode",
+            "The feature learns household routines to cut heating bills.",
+        ),
+    }
+)
+
+
 @pytest.fixture(scope="module")
 def vocab() -> Vocabulary:
     return load_vocabulary()
