@@ -3,9 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.models import Article, Card, Entity, SourceRef, Story, TimelineEvent, Triage
+from bot.models import Article, Card, Entity, SourceRef, Story, Subscription, TimelineEvent, Triage
 from bot.store import Store
-from bot.store.db import to_db
 from bot.store.retention import prune
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -193,14 +192,14 @@ async def test_retention_keeps_what_stories_and_pending_deliveries_need(store: S
     await store.articles.insert(article(3), fetched=old)
     await store.articles.insert(article(4), fetched=old, story_id="queued")
     await store.articles.insert(article(5), fetched=NOW)
-    await store.conn.execute(
-        "INSERT INTO subscriptions (platform, channel, created_at) VALUES ('console', 'c', ?)", (to_db(NOW),)
+    await store.stories.save(
+        Story(id="held", title="H", first_seen=old, last_seen=old, importance=50), now=NOW
     )
-    await store.conn.execute(
-        "INSERT INTO deliveries (subscription_id, story_id, kind, next_attempt_at, created_at)"
-        " VALUES (1, 'queued', 'alert', ?, ?)",
-        (to_db(NOW), to_db(NOW)),
-    )
+    await store.articles.insert(article(6), fetched=old, story_id="held")
+    sub = await store.subscriptions.save(Subscription(id=0, platform="console", channel="c"), now=NOW)
+    await store.deliveries.add(sub.id, "queued", "alert", now=NOW)
+    await store.deliveries.add(sub.id, "held", "digest_item", now=NOW, status="held")
+    await store.deliveries.add(sub.id, "dead", "alert", now=NOW, status="sent")
     assert await prune(store.conn, now=NOW, days=30) == 2
     remaining = {s.article.id for s in await store.articles.recent(NOW - timedelta(days=365))}
-    assert remaining == {"a1", "a4", "a5"}
+    assert remaining == {"a1", "a4", "a5", "a6"}
