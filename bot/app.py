@@ -183,8 +183,18 @@ async def run_forever(app: App, *, poll_tick_s: float | None = None) -> None:
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        # The first signal lets in-flight work finish; a second one gives up on it (the outbox
+        # and the schedule-before-fetch make that safe: the work is redone after a restart).
+        if stop.is_set():
+            log.warning("app.forced_stop", cancelled=len(app.inflight))
+            for task in list(app.inflight):
+                task.cancel()
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)
     app_id = f"app-{id(app)}"
     scheduler = build_scheduler(app_id, app, poll_tick_s=poll_tick_s or POLL_TICK_S)
     try:

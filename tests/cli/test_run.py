@@ -5,6 +5,7 @@ import os
 import signal
 import sqlite3
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,15 @@ def feed_state(db: Path) -> tuple[str | None, int]:
     return row[0], int(row[1])
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-async def test_run_finishes_the_in_flight_poll_on_a_signal_and_exits_cleanly(
-    tmp_path: Path, sig: signal.Signals
-) -> None:
+@dataclass
+class Running:
+    proc: asyncio.subprocess.Process
+    server: TestServer
+    release: asyncio.Event
+
+
+async def run_until_the_poll_is_in_flight(tmp_path: Path) -> Running:
+    """`infrawire run` in a subprocess, its one feed's response held back by the test."""
     requested = asyncio.Event()
     release = asyncio.Event()
 
@@ -54,30 +60,61 @@ async def test_run_finishes_the_in_flight_poll_on_a_signal_and_exits_cleanly(
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+    running = Running(proc, server, release)
+    waiting = asyncio.ensure_future(requested.wait())
+    exited = asyncio.ensure_future(proc.wait())
+    await asyncio.wait({waiting, exited}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+    exited.cancel()
+    if not waiting.done():
+        waiting.cancel()
+        stderr = await proc.stderr.read() if proc.returncode is not None and proc.stderr else b""
+        await stop(running)
+        pytest.fail(f"infrawire run never fetched the feed: {stderr.decode()[-2000:]}")
+    return running
+
+
+async def stop(running: Running) -> None:
+    if running.proc.returncode is None:
+        running.proc.kill()
+        await running.proc.wait()
+    await running.server.close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_run_finishes_the_in_flight_poll_on_a_signal_and_exits_cleanly(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    running = await run_until_the_poll_is_in_flight(tmp_path)
     try:
-        waiting = asyncio.ensure_future(requested.wait())
-        exited = asyncio.ensure_future(proc.wait())
-        await asyncio.wait({waiting, exited}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
-        if not waiting.done():
-            waiting.cancel()
-            stderr = await proc.stderr.read() if exited.done() and proc.stderr else b""
-            pytest.fail(f"infrawire run never fetched the feed: {stderr.decode()[-2000:]}")
-        exited.cancel()
-        proc.send_signal(sig)
+        running.proc.send_signal(sig)
         await asyncio.sleep(0.2)  # let the signal land while the fetch is still waiting
-        assert proc.returncode is None
-        release.set()
-        stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=60)
+        assert running.proc.returncode is None  # still finishing the poll
+        running.release.set()
+        stdout, stderr = await asyncio.wait_for(running.proc.communicate(), timeout=60)
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-        await server.close()
-    assert proc.returncode == 0, stderr.decode()
+        await stop(running)
+    assert running.proc.returncode == 0, stderr.decode()
     assert b"app.stopped" in stderr
     assert b"running" in stdout
     last_success, articles = feed_state(tmp_path / "run.db")
     assert last_success is not None and articles == 1  # the in-flight poll completed and was stored
+
+
+async def test_a_second_signal_gives_up_on_in_flight_work(tmp_path: Path) -> None:
+    running = await run_until_the_poll_is_in_flight(tmp_path)
+    try:
+        running.proc.send_signal(signal.SIGTERM)
+        await asyncio.sleep(0.2)
+        running.proc.send_signal(signal.SIGTERM)
+        # Exits without the response ever being released.
+        _, stderr = await asyncio.wait_for(running.proc.communicate(), timeout=60)
+    finally:
+        running.release.set()
+        await stop(running)
+    assert running.proc.returncode == 0, stderr.decode()
+    assert b"app.forced_stop" in stderr and b"app.stopped" in stderr
+    last_success, articles = feed_state(tmp_path / "run.db")
+    assert last_success is None and articles == 0  # nothing half-done was recorded
 
 
 def test_poll_once_stores_new_items_and_a_second_pass_finds_nothing_new(
