@@ -70,6 +70,7 @@ class RoleInfo:
     weight: float  # AI-infrastructure evidence of naming such an entity
     topics: tuple[str, ...]
     label: str
+    topic_weight: float = 0.6  # how strongly naming such an entity signals its topics
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,6 +348,7 @@ def _build(data: Mapping[str, Any], extension: VocabularyExtension | None) -> Vo
             weight=float(spec.get("weight", 0)),
             topics=tuple(spec.get("topics", ())),
             label=str(spec.get("label", name)),
+            topic_weight=float(spec.get("topic_weight", 0.6)),
         )
     roles.setdefault(USER_ROLE, RoleInfo(USER_ROLE, 1.0, (), "watched entity"))
 

@@ -43,6 +43,8 @@ _ROLE_AI = {"ai-lab": 2.0, "model": 1.5, "accelerator": 2.0, "neocloud": 1.5, "s
 # Words of these topics say what a relevant article is about (a deal, a rule, a model) but are not
 # infrastructure evidence themselves, unless strong ("sovereign AI", "training run").
 _TOPIC_ONLY = frozenset({"policy", "funding-deals", "models-compute"})
+# Figures in an earnings report are results, not deals.
+_EARNINGS = re.compile(r"\b(?:revenue|earnings|quarter|quarterly|q[1-4]|guidance|profit|sales|results)\b")
 _WORD = re.compile(r"[^\W\d_][\w'-]*")
 
 
@@ -146,7 +148,14 @@ def collect(article: Article, vocab: Vocabulary) -> Evidence:
                         bucket = ev.strong if role.weight >= STRONG_ROLE else ev.players
                         _add(bucket, "@" + info.name, info.name, role.weight, zone)
                     for topic in role.topics:
-                        _add(ev.topics.setdefault(topic, {}), "@" + info.name, info.name, 1.0, zone)
+                        # Mostly weak: naming Nvidia in a cloud deal does not make it a chips story.
+                        _add(
+                            ev.topics.setdefault(topic, {}),
+                            "@" + info.name,
+                            info.name,
+                            role.topic_weight,
+                            zone,
+                        )
                     if info.role in _ROLE_AI:
                         _add(ev.ai, "@" + info.name, info.name, _ROLE_AI[info.role], zone)
                     neg = _ROLE_NEGATIVE.get(info.role)
@@ -235,7 +244,13 @@ def _score(ev: Evidence) -> _Scores:
     return _Scores(relevance, strong, generic, ai, negative, pivot, logit)
 
 
-def _topics(ev: Evidence) -> list[tuple[str, float, list[str]]]:
+def _topics(ev: Evidence, quantities: list[Entity], title: str) -> list[tuple[str, float, list[str]]]:
+    # Large sums are deal evidence: "raises $1.4 billion", "a $30 billion commitment".
+    deals = ev.topics.setdefault("funding-deals", {})
+    results = _EARNINGS.search(ev.lowered[: len(title) + _LEAD_CHARS])
+    for q in quantities if results is None else ():
+        if q.type == "money" and usd_value(q) >= 1e8:
+            _add(deals, "$" + q.name, q.name, 2.0, _TITLE if q.name in title else _LEAD)
     scored = []
     for topic in TOPICS:
         bucket = ev.topics.get(topic)
@@ -249,6 +264,11 @@ def _topics(ev: Evidence) -> list[tuple[str, float, list[str]]]:
     top = max(s for _, s, _ in scored)
     chosen = [item for item in scored if item[1] >= max(4.0, 0.3 * top)]
     chosen.sort(key=lambda item: -item[1])
+    names = [name for name, _, _ in chosen]
+    if "export-controls" in names and "policy" not in names:
+        # An export rule is a government measure: policy follows.
+        policy = next((item for item in scored if item[0] == "policy"), ("policy", 0.0, ["export rule"]))
+        chosen.append(policy)
     return chosen[:4]
 
 
@@ -394,9 +414,9 @@ def triage(article: Article, vocab: Vocabulary) -> Triage:
     ev = collect(article, vocab)
     scores = _score(ev)
     relevant = scores.relevance >= THRESHOLD
-    topic_items = _topics(ev) if relevant else []
-    topics = [name for name, _, _ in topic_items]
     quantities = find_quantities(f"{article.title}\n{article.text}")
+    topic_items = _topics(ev, quantities, article.title) if relevant else []
+    topics = [name for name, _, _ in topic_items]
     entities = _entities(ev, vocab, quantities)
     importance, why = _importance(ev, vocab, scores.relevance, topics, quantities)
     return Triage(
