@@ -59,6 +59,7 @@ _PARA = "\u2029"
 _LINE = "\u2028"
 _BLOCK_RE = re.compile(rf"<(?:/?(?:{_BLOCK_TAGS}))\b[^>]*>", re.IGNORECASE)
 _BR_RE = re.compile(r"<br\b[^>]*>", re.IGNORECASE)
+_BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
 _HTML_SNIFF = re.compile(
     r"<(?:p|div|br|html|body|span|a|h[1-6]|li|ul|ol|article|section|img|strong|em|b|i|table|meta|"
     r"head|title|script|style|figure|blockquote)\b[^>]*>|&(?:[a-z]{2,8}|#\d{2,6}|#x[0-9a-f]{2,5});",
@@ -78,6 +79,8 @@ def html_to_text(html: str) -> str:
     if not html:
         return ""
     marked = _BR_RE.sub(_LINE, _BLOCK_RE.sub(lambda m: _PARA + m.group(0), html))
+    # Text with a few tags mixed in keeps its blank-line paragraphs.
+    marked = _BLANK_LINE.sub(_PARA, marked)
     tree = HTMLParser(marked)
     tree.strip_tags(list(_DROP_TAGS))
     root = tree.body or tree.root
@@ -257,7 +260,8 @@ _BOILERPLATE_LINE = re.compile(
     r"|read more(?:\s*:.{0,120}|\s*(?:at|on)\b.{0,80}|\W*)|continue reading\W*"
     r"|read (?:the )?full (?:story|article)\W*"
     r"|(?:see )?also read\s*:.{0,150}"
-    r"|(?:recommended|related|more)(?: (?:articles?|posts?|stories|updates|news|reading|coverage))?\s*:?"
+    r"|(?:recommended|related|more|see also|read also)"
+    r"(?: (?:articles?|posts?|stories|updates|news|reading|coverage|on this))?\s*(?::.{0,200})?"
     r"|(?:\d+|one|two|three|four|five)[- ]min(?:ute)?s?(?: read)?|reading time\s*:?.{0,20}"
     r"|advertisement|sponsored(?: content)?|ad|skip to (?:main )?content|back to top|scroll to top"
     r"|(?:sign up|subscribe)(?: now| today)?(?: (?:to|for) (?:our|the) .{0,60})?\W*|newsletter"
@@ -276,7 +280,9 @@ _BOILERPLATE_LINE = re.compile(
 # "By X" must be a short byline, not a sentence that starts with "By": the regex above only matches
 # capitalised names up to the line end, which a real sentence never is.
 _AUTHOR_BOX = re.compile(
-    r"^(?:about the (?:author|writer)s?|author bio|(?-i:About [A-Z][\w.'-]+ [A-Z][\w.'-]+))\W*$", re.I
+    r"^(?:(?:about the (?:author|writer)s?|author bio)\b(?:\s*:.{0,300})?"
+    r"|(?-i:About [A-Z][\w.'-]+ [A-Z][\w.'-]+))\W*$",
+    re.I,
 )
 _STRAY_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]{0,300})?/?>|<!--.*?-->")
 _HAS_SEPARATOR = re.compile(r"[|•·›»/>→]")

@@ -145,3 +145,19 @@ def test_content_hash_ignores_case_space_and_punctuation() -> None:
     assert a == b
     assert a != c
     assert len(a) == 64 and int(a, 16) >= 0
+
+
+def test_text_with_some_html_keeps_its_blank_line_paragraphs() -> None:
+    raw = "First paragraph about racks.\n\nSecond paragraph about cooling.\n\n<p>Tested on: a lab rig.</p>"
+    assert text.clean(raw) == (
+        "First paragraph about racks.\n\nSecond paragraph about cooling.\n\nTested on: a lab rig."
+    )
+
+
+def test_inline_author_box_and_related_links_are_dropped() -> None:
+    raw = (
+        "The operator signed a 300 MW lease.\n\n"
+        "Related: Grid prices hit record | Virginia sites and the grid\n\n"
+        '<div class="author-box">About the author: Sam covers power markets. Follow Sam.</div>'
+    )
+    assert text.clean(raw) == "The operator signed a 300 MW lease."
