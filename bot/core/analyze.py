@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.core.stories import StoryIndex, features, story_id_for
-from bot.core.summarize import summarize
+from bot.core.summarize import brief_card, summarize
 from bot.core.triage import story_importance, triage
 from bot.models import AnalyzedArticle, Article, Card, Triage
 
@@ -65,9 +65,10 @@ def analyze(
     final: list[Triage] = list(triages)
     for story_id, indices in members.items():
         ordered = sorted(indices, key=lambda i: (-triages[i].importance, times[i], i))
-        cards[story_id] = summarize([(articles[i], triages[i]) for i in ordered], vocab=vocab)
         if not triages[ordered[0]].relevant:
+            cards[story_id] = brief_card(articles[ordered[0]])
             continue
+        cards[story_id] = summarize([(articles[i], triages[i]) for i in ordered], vocab=vocab)
         outlets = {articles[i].source or articles[i].url or articles[i].id for i in indices}
         importance, evidence = story_importance(
             max(triages[i].importance for i in indices), outlets=len(outlets), novelty=1.0

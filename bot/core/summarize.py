@@ -359,6 +359,23 @@ def summarize(
     )
 
 
+def brief_card(article: Article) -> Card:
+    """A minimal card for an article outside AI infrastructure: its headline and where it came from.
+    Nobody is alerted about it, so it is not worth the full extraction."""
+    title = norm(article.title) or norm(article.text[:200])
+    return Card(
+        title=title,
+        what_changed=title,
+        why_it_matters=_derived_why((), False),
+        who_should_care=(),
+        what_to_do_next=next_steps((), None, relevant=False),
+        key_takeaways=(),
+        future_implications=(),
+        timeline=(),
+        sources=(SourceRef(name=_source_name(article), url=article.url),),
+    )
+
+
 _TOPIC_STAKES = {
     "export-controls": "export rules decide which accelerators can be sold where",
     "chips": "accelerator supply sets how much AI compute can be built",

@@ -78,3 +78,11 @@ def test_undated_articles_still_cluster(vocab: Any) -> None:
 
 def test_empty_batch(vocab: Any) -> None:
     assert analyze_mod.analyze([], vocab=vocab) == []
+
+
+def test_irrelevant_card_is_brief_and_faithful(vocab: Any) -> None:
+    card = analyze_mod.analyze([GAMING], vocab=vocab)[0].card
+    assert card.what_changed == GAMING.title
+    assert card.key_takeaways == () and card.timeline == ()
+    assert card.what_to_do_next.startswith("No action needed")
+    assert [s.name for s in card.sources] == ["Game Bench"]
