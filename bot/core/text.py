@@ -188,11 +188,12 @@ _LATIN_MOJIBAKE = re.compile(
     "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
     "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
 )
-# Pictographs, dingbats, variation selectors, joiners, C1 controls and replacement characters:
+# Pictographs, dingbats, variation selectors, joiners, C0/C1 controls and replacement characters:
 # decoration in news text, and noise for matching and sentence splitting.
 _NOISE = re.compile(
     "[\U0001f000-\U0001faff\U0001fc00-\U0001ffff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff"
-    "\ufe00-\ufe0f\u200b-\u200d\u2060\ufeff\ufffd\u0080-\u009f\U000e0000-\U000e007f]"
+    "\ufe00-\ufe0f\u200b-\u200d\u2060\ufeff\ufffd\u0080-\u009f\U000e0000-\U000e007f"
+    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 )
 
 

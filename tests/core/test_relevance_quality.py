@@ -57,6 +57,27 @@ def test_relevance_f1_on_dev_set() -> None:
     assert f1 >= 0.97, f"P={precision:.3f} R={recall:.3f} F1={f1:.3f}\n" + "\n".join(wrong)
 
 
+@pytest.mark.skipif(not (DEVSET / "labels.json").exists(), reason="dev set not present")
+def test_topics_on_dev_set() -> None:
+    """Micro-averaged topic F1 over the relevant dev articles (topics are secondary to relevance)."""
+    vocab = load_vocabulary()
+    articles, _ = _load_set(DEVSET)
+    labels = json.loads((DEVSET / "labels.json").read_text(encoding="utf-8"))
+    tp = fp = fn = 0
+    for article in articles:
+        gold = labels[article.id]
+        if not gold["relevant"]:
+            continue
+        got = set(triage(article, vocab).topics)
+        want = set(gold.get("topics") or [])
+        tp += len(got & want)
+        fp += len(got - want)
+        fn += len(want - got)
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    f1 = 2 * precision * recall / (precision + recall)
+    assert f1 >= 0.75, f"topic P={precision:.2f} R={recall:.2f} F1={f1:.2f}"
+
+
 def _corpus_article(path: Path) -> Article:
     lines = path.read_text(encoding="utf-8").splitlines()
     index = next(i for i, line in enumerate(lines) if line.strip())

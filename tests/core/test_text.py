@@ -161,3 +161,7 @@ def test_inline_author_box_and_related_links_are_dropped() -> None:
         '<div class="author-box">About the author: Sam covers power markets. Follow Sam.</div>'
     )
     assert text.clean(raw) == "The operator signed a 300 MW lease."
+
+
+def test_control_characters_are_removed() -> None:
+    assert text.clean("Power\x00 deal\x07 signed.") == "Power deal signed."
