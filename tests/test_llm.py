@@ -6,13 +6,16 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.config import LLMSettings
+from bot.app import App
+from bot.config import LLMSettings, parse_settings
 from bot.llm import LLMSummarizer
 from bot.models import Article, Card, SourceRef, Triage
 
@@ -257,3 +260,51 @@ async def test_exhausted_budget_sends_nothing_more(fake: tuple[FakeOpenAI, str])
     assert spent.used_llm
     assert "tokens a day" in refused.notes[0]
     assert len(state.requests) == 3
+
+
+async def test_the_polling_pipeline_stores_llm_cards_when_configured(
+    fake: tuple[FakeOpenAI, str], tmp_path: Path
+) -> None:
+    """Configured backend "llm": a polled story's stored card is the grounded model card."""
+    from tests.test_pipeline import EXPORT_A, NOW, Item, rss
+
+    state, url = fake
+    state.respond = lambda body: {
+        **GOOD,
+        "what_changed": "Nvidia expects a $5.5 billion charge from the export controls.",
+        "key_takeaways": [
+            "Exports of Nvidia H20 accelerators and similar AI chips to China now need a license.",
+            "Nvidia expects a $5.5 billion charge from the export controls.",
+            "The Bureau of Industry and Security said on Tuesday that exports now need a license.",
+        ],
+        "future_implications": [],
+        "why_it_matters": "Nvidia expects a $5.5 billion charge.",
+    }
+    feed_body = rss("Outlet A", [Item("a-1", *EXPORT_A, NOW - timedelta(hours=1), "https://a.example/1")])
+    feed_app = web.Application()
+
+    async def serve_feed(request: web.Request) -> web.Response:
+        return web.Response(body=feed_body, content_type="application/rss+xml")
+
+    feed_app.router.add_get("/feed", serve_feed)
+    feed_server = TestServer(feed_app, host="127.0.0.1")
+    await feed_server.start_server()
+    config = parse_settings(
+        {
+            "store": {"path": str(tmp_path / "llm.db")},
+            "summarizer": {"backend": "llm"},
+            "llm": {"base_url": url, "model": "test-model"},
+            "feeds": [{"url": str(feed_server.make_url("/feed")), "allow_private": True, "backfill": True}],
+        }
+    )
+    app = await App.create(config, now=NOW, adapters={})
+    try:
+        await app.pipeline.poll_due(NOW)
+        stories = await app.store.stories.window(NOW - timedelta(days=1), NOW + timedelta(days=1))
+    finally:
+        await app.close()
+        await feed_server.close()
+    assert len(state.requests) == 1  # one call for the story
+    assert [s.card.backend if s.card else None for s in stories] == ["llm:test-model"]
+    assert stories[0].card is not None
+    assert stories[0].card.what_changed.startswith("Nvidia expects a $5.5 billion charge")
