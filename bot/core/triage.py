@@ -45,7 +45,7 @@ _ROLE_AI = {"ai-lab": 2.0, "model": 1.5, "accelerator": 2.0, "neocloud": 1.5, "s
 _TOPIC_ONLY = frozenset({"policy", "funding-deals", "models-compute"})
 # Figures in an earnings report are results, not deals.
 _EARNINGS = re.compile(r"\b(?:revenue|earnings|quarter|quarterly|q[1-4]|guidance|profit|sales|results)\b")
-_WORD = re.compile(r"[^\W\d_][\w'-]*")
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
 @dataclass
@@ -291,8 +291,14 @@ def _entities(ev: Evidence, vocab: Vocabulary, quantities: list[Entity]) -> list
 
 @lru_cache(maxsize=8)
 def _words_regex(words: frozenset[str]) -> re.Pattern[str]:
-    alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternation})(?!\w)")
+    ordered = sorted(words, key=len, reverse=True)
+    spaced = "|".join(re.escape(w) for w in ordered if w.isascii() or not _CJK.search(w))
+    glued = "|".join(re.escape(w) for w in ordered if not w.isascii() and _CJK.search(w))
+    # Words of scripts without spaces match anywhere; the others on word boundaries.
+    parts = [rf"(?<!\w)(?:{spaced})(?!\w)"] if spaced else []
+    if glued:
+        parts.append(f"(?:{glued})")
+    return re.compile("|".join(parts) or "(?!)")
 
 
 def _has_word(lowered: str, words: frozenset[str]) -> list[str]:
