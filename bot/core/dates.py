@@ -38,6 +38,20 @@ MONTHS = {
     "nov": 11,
     "dec": 12,
 }
+FOREIGN_MONTHS = {
+    **{m: i + 1 for i, m in enumerate(
+        "januar februar märz april mai juni juli august september oktober november dezember".split()
+    )},
+    **{m: i + 1 for i, m in enumerate(
+        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
+    )},
+    **{m: i + 1 for i, m in enumerate(
+        "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre".split()
+    )},
+    **{m: i + 1 for i, m in enumerate(
+        "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro".split()
+    )},
+}
 WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
 
 # "May" alone is too often the verb; it needs a day or a year next to it (handled by the patterns).
@@ -54,9 +68,16 @@ _YEAR = re.compile(r"\b(?:in|since|by|during|until|from|through|early|late|mid-?
 _WEEKDAY = re.compile(
     r"\b(?:on|last|this past)\s+(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
 )
+# Other languages: "15. Februar 2026", "15 février", "15 de febrero de 2026", "2026年2月15日".
+_FOREIGN_DAY_MONTH = re.compile(
+    r"\b(\d{1,2})\.?\s+(?:de\s+)?(" + "|".join(sorted(FOREIGN_MONTHS, key=len, reverse=True)) + r")\b"
+    r"(?:\s+(?:de\s+)?((?:19|20)\d\d)\b)?",
+    re.IGNORECASE,
+)
+_CJK_DATE = re.compile(r"(?:((?:19|20)\d\d)年)?(\d{1,2})月(?:(\d{1,2})日)?")
 # Cheap pre-filter so most sentences skip the patterns entirely.
 _MAYBE = re.compile(
-    r"\d{4}|January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"\d|January|February|March|April|May|June|July|August|September|October|November|December|"
     r"Jan\.?\s|Feb|Mar\.?\s|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec|day\b"
 )
 
@@ -123,6 +144,22 @@ def find_dates(sentence: str, published: datetime | None = None) -> list[FoundDa
         year = int(m.group(3)) if m.group(3) else (_nearest_year(month, day, pub) if pub else None)
         if year is not None and _valid(year, month, day):
             add(f"{year:04d}-{month:02d}-{day:02d}", m)
+    for m in _FOREIGN_DAY_MONTH.finditer(sentence):
+        day, month = int(m.group(1)), FOREIGN_MONTHS[m.group(2).lower()]
+        year = int(m.group(3)) if m.group(3) else (_nearest_year(month, day, pub) if pub else None)
+        if year is not None and _valid(year, month, day):
+            add(f"{year:04d}-{month:02d}-{day:02d}", m)
+    for m in _CJK_DATE.finditer(sentence):
+        month = int(m.group(2))
+        if not 1 <= month <= 12:
+            continue
+        if m.group(3):
+            day = int(m.group(3))
+            year = int(m.group(1)) if m.group(1) else (_nearest_year(month, day, pub) if pub else None)
+            if year is not None and _valid(year, month, day):
+                add(f"{year:04d}-{month:02d}-{day:02d}", m)
+        elif m.group(1):
+            add(f"{int(m.group(1)):04d}-{month:02d}", m)
     for m in _MONTH_YEAR.finditer(sentence):
         add(f"{int(m.group(2)):04d}-{_month(m.group(1)):02d}", m)
     if pub is not None:

@@ -76,6 +76,7 @@ _LABEL = re.compile(
 )
 _BY_YEAR = re.compile(r"\b(?:by|in|from|until|through) ((?:19|20)\d\d)\b")
 _FIGURE = re.compile(r"\d")
+_CJK_CHARS = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _BOILERPLATE = re.compile(  # matched against lower-cased text
     r"\b(?:click|subscribe|sign up|newsletter|cookies?|all rights reserved|advertisement|read more|"
     r"read original|write a comment|post a comment|share this|follow us|related (?:articles|updates)|"
@@ -257,7 +258,8 @@ def summarize(
                     forward=forward,
                     entities=mentioned,
                     main=bool(main_lower and main_lower in lower),
-                    ok=_acceptable(text, lower, len(words) + 2),
+                    # CJK text has no spaces: count about one word per three characters.
+                    ok=_acceptable(text, lower, len(words) + 2 + len(_CJK_CHARS.findall(text)) // 3),
                     personal=not words.isdisjoint(_FIRST_PERSON),
                     dateline=bool(_DATELINE.match(norm(raw))),
                 )
@@ -336,7 +338,9 @@ def summarize(
             chosen.append(s)
     takeaways.sort(key=lambda s: (s.article, s.position))
 
-    timeline = _timeline(items, good, actors, history)
+    # Names in other scripts rarely match the canonical (Latin) entity names: there, any dated
+    # sentence of the reports counts.
+    timeline = _timeline(items, good, actors if any(english) else [], history)
 
     sources: list[SourceRef] = []
     seen: set[str] = set()
@@ -413,7 +417,7 @@ def _timeline(
         current[day] = TimelineEvent(day, norm(first.title))
     for s in pool:
         lower = s.text.lower()
-        if not (any(actor in lower for actor in actors) if actors else s.entities):
+        if actors and not any(actor in lower for actor in actors):
             continue
         found = find_dates(s.text, items[s.article][0].published)
         if found and found[0].iso not in current:

@@ -187,6 +187,20 @@ def test_non_english_article_still_gets_a_card_from_its_sentences() -> None:
     assert unsupported(card, [german]) == []
 
 
+def test_chinese_article_card_uses_its_own_sentences_and_dates() -> None:
+    chinese = Article(
+        id="zh",
+        title="美国商务部对英伟达芯片出口实施许可证管理",
+        text="美国商务部工业与安全局发布规则，要求向马来西亚出口英伟达GPU必须申请许可证。该规则定于2月15日生效。",
+        published=datetime(2026, 1, 13, tzinfo=UTC),
+    )
+    triage = Triage(True, 0.8, ("export-controls",), (Entity("Nvidia", "organization"),), 60, "")
+    card = summarize([(chinese, triage)])
+    assert card.what_changed == "美国商务部工业与安全局发布规则，要求向马来西亚出口英伟达GPU必须申请许可证。"
+    assert TimelineEvent("2026-02-15", "该规则定于2月15日生效。") in card.timeline
+    assert unsupported(card, [chinese]) == []
+
+
 def test_cards_for_the_sample_stories_are_faithful() -> None:
     stories: dict[str, list[Article]] = {}
     for article, story in SAMPLES:
@@ -209,6 +223,11 @@ def test_cards_for_the_sample_stories_are_faithful() -> None:
         ("The company filed its plan last March.", "2025-03"),
         ("The order was placed on February 2.", "2026-02-02"),
         ("Orders will resume next January.", "2027-01"),
+        ("Die Regel gilt ab 15. Februar 2026.", "2026-02-15"),
+        ("Entrée en vigueur le 15 février.", "2026-02-15"),
+        ("El 15 de febrero de 2026 entra en vigor.", "2026-02-15"),
+        ("该规则定于2月15日生效。", "2026-02-15"),
+        ("2025年3月に発表した。", "2025-03"),
     ],
 )
 def test_find_dates(sentence: str, iso: str) -> None:
