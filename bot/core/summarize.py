@@ -340,7 +340,9 @@ def summarize(
 
     # Names in other scripts rarely match the canonical (Latin) entity names: there, any dated
     # sentence of the reports counts.
-    timeline = _timeline(items, good, actors if any(english) else [], history)
+    timeline = _timeline(
+        items, [s for s in good if s is not what], actors if any(english) else [], history
+    )
 
     sources: list[SourceRef] = []
     seen: set[str] = set()
@@ -419,9 +421,15 @@ def _timeline(
         lower = s.text.lower()
         if actors and not any(actor in lower for actor in actors):
             continue
-        found = find_dates(s.text, items[s.article][0].published)
-        if found and found[0].iso not in current:
-            current[found[0].iso] = TimelineEvent(found[0].iso, s.text)
+        published = items[s.article][0].published
+        found = find_dates(s.text, published)
+        if not found or found[0].iso in current:
+            continue
+        iso = found[0].iso
+        # A bare future year ("through 2030") is an outlook, not an event; a scheduled date is.
+        if len(iso) == 4 and published is not None and int(iso) > published.year:
+            continue
+        current[iso] = TimelineEvent(iso, s.text)
     out: list[TimelineEvent] = []
     seen: set[str] = set()
     for event in sorted([*history, *current.values()], key=lambda e: (e.date, e.event)):

@@ -167,7 +167,8 @@ def test_no_stated_consequence_gives_a_labelled_derived_line() -> None:
     card = summarize([(plain, triage)])
     assert card.why_it_matters.startswith(DERIVED_PREFIX)
     assert card.what_changed == "Kestrel Labs opened a GPU cluster in Oslo on Monday."
-    assert card.timeline[0] == TimelineEvent("2026-04-13", card.what_changed)  # Monday before Wed 15th
+    # The lead itself is not repeated in the timeline: the first report stands for it.
+    assert card.timeline == (TimelineEvent("2026-04-15", plain.title),)
 
 
 def test_non_english_article_still_gets_a_card_from_its_sentences() -> None:
@@ -223,6 +224,7 @@ def test_cards_for_the_sample_stories_are_faithful() -> None:
         ("The company filed its plan last March.", "2025-03"),
         ("The order was placed on February 2.", "2026-02-02"),
         ("Orders will resume next January.", "2027-01"),
+        ("The rule was published on Monday.", "2026-04-13"),  # the Monday before Wed 15 April
         ("Die Regel gilt ab 15. Februar 2026.", "2026-02-15"),
         ("Entrée en vigueur le 15 février.", "2026-02-15"),
         ("El 15 de febrero de 2026 entra en vigor.", "2026-02-15"),
