@@ -264,6 +264,9 @@ def _topics(ev: Evidence, quantities: list[Entity], title: str) -> list[tuple[st
     top = max(s for _, s, _ in scored)
     chosen = [item for item in scored if item[1] >= max(4.0, 0.3 * top)]
     chosen.sort(key=lambda item: -item[1])
+    if not chosen:
+        # A short brief still gets its strongest topic.
+        chosen = [max(scored, key=lambda item: item[1])]
     names = [name for name, _, _ in chosen]
     if "export-controls" in names and "policy" not in names:
         # An export rule is a government measure: policy follows.

@@ -415,6 +415,100 @@ IRRELEVANT.update(
 )
 
 
+# A long analysis piece with a vague title: the body carries the subject.
+_ANALYSIS = (
+    "Three years into the build-out, the constraint has moved. "
+    "In 2023 the bottleneck was accelerators; buyers queued for H100s and paid whatever brokers asked. "
+    "In 2024 it was advanced packaging, as CoWoS capacity at TSMC lagged demand. "
+    "Now the binding constraint is electricity. Utilities in Virginia, Georgia and Texas report "
+    "interconnection queues measured in years, and developers are signing gas turbine orders before they "
+    "have tenants.\n\nThe economics follow. A 100 MW hall of GB200 racks costs roughly $4 billion to fit "
+    "out, and most of that is servers. Operators who can energise sites in 2027 charge a premium, and "
+    "neoclouds with powered shells are raising debt against signed contracts.\n\nWhat changes next year? "
+    "Memory supply looks tight again, with HBM4 allocations already committed, and the next generation of "
+    "racks will draw more than 200 kW each, pushing liquid cooling from option to requirement. Expect more "
+    "behind-the-meter generation, more nuclear deals and more arguments before regulators about who pays "
+    "for transmission. "
+) * 2
+RELEVANT.update(
+    {
+        "the-year-the-bottleneck-move": ("The year the bottleneck moved", _ANALYSIS),
+        "quiet-winners-of-2026": (
+            "Quiet winners of 2026",
+            "Looking back at the year, one group outperformed: landlords with powered land. " + _ANALYSIS,
+        ),
+        "nebius-adds-finnish-capacity": (
+            "Nebius adds Finnish capacity",
+            "The company will expand its Mäntsälä site by 75 MW.",
+        ),
+        "equinix-to-build-240-mw-camp": ("Equinix to build 240 MW campus in Johor", ""),
+        "softbank-openai-form-sb-open": (
+            "SoftBank, OpenAI form SB OpenAI Japan",
+            "The venture will deploy enterprise AI and build data centers in Japan.",
+        ),
+        "nvidia-h20-sales-to-china-re": (
+            "Nvidia H20 sales to China resume after licence approvals",
+            "The Commerce Department granted licences in recent weeks.",
+        ),
+        "oracle-signs-30-billion-clou": (
+            "Oracle signs $30 billion cloud deal",
+            "The contract, starting in fiscal 2028, is for compute capacity, the company said in a filing.",
+        ),
+        "ki-boom-stromkonzern-baut-ga": (
+            "KI-Boom: Stromkonzern baut Gaskraftwerk für Rechenzentren",
+            "Das Kraftwerk soll 800 Megawatt liefern.",
+        ),
+        "microsoft-firma-acuerdo-para": (
+            "Microsoft firma acuerdo para comprar energía nuclear para sus centros de datos",
+            "El acuerdo cubre 20 años.",
+        ),
+        "l-tat-acc-l-re-le-raccordeme": (
+            "L'État accélère le raccordement des centres de données au réseau",
+            "Les projets d'IA pourront obtenir une connexion en 18 mois.",
+        ),
+        "cowos": ("台积电CoWoS产能明年翻倍", "英伟达和AMD的订单推动先进封装扩产。"),
+        "sk-hbm": ("SK하이닉스, 엔비디아에 HBM 공급 확대", "AI 서버용 메모리 수요가 급증했다."),
+        "2030": ("データセンター向け電力、2030年に倍増へ", "生成AIの普及で、国内の電力需要が増える見通し。"),
+        "intl-13": (
+            "إنفيديا توقع صفقة لتزويد مركز بيانات في الإمارات بالرقائق",
+            "سيضم المركز آلاف المعالجات الرسومية.",
+        ),
+        "intel-delays-ohio-fab-to-203": (
+            "Intel delays Ohio fab to 2030",
+            "The chipmaker said the first factory will not be complete until the end of the decade.",
+        ),
+        "google-signs-deal-for-kairos": (
+            "Google signs deal for Kairos small modular reactors",
+            "The reactors will supply 500 MW to the company's facilities starting in 2030.",
+        ),
+        "amkor-to-build-2-billion-pac": (
+            "Amkor to build $2 billion packaging plant in Arizona",
+            "The facility will package chips made by TSMC for Apple and Nvidia.",
+        ),
+        "chinese-customs-crack-down-o": (
+            "Chinese customs crack down on Nvidia chip smuggling",
+            "Authorities said they seized servers containing restricted GPUs.",
+        ),
+    }
+)
+IRRELEVANT.update(
+    {
+        "nvidia-s-shield-tv-gets-an-u": (
+            "Nvidia's Shield TV gets an update",
+            "The streaming box adds new codecs.",
+        ),
+        "review-the-best-budget-graph": (
+            "Review: the best budget graphics cards for 1080p gaming",
+            "We tested seven cards at 1080p; the cheapest that holds 60 fps is the RX 7600.",
+        ),
+        "data-center-reit-declares-qu": (
+            "Data center REIT declares quarterly dividend",
+            "The board declared a dividend of $1.22 per share payable next month.",
+        ),
+    }
+)
+
+
 @pytest.fixture(scope="module")
 def vocab() -> Vocabulary:
     return load_vocabulary()
