@@ -77,6 +77,8 @@ def audiences_for(topics: Sequence[str], vocab: Any = None, *, limit: int = 4) -
     ordered = sorted(scores, key=lambda a: -scores[a])
     if known:
         ordered = [a for a in ordered if a in known] or ordered
+    if not ordered:  # relevant but no topic named: the broadest audience
+        ordered = [known[0] if known else INFRA]
     return tuple(ordered[:limit])
 
 

@@ -240,3 +240,10 @@ def test_find_dates(sentence: str, iso: str) -> None:
 def test_dates_that_need_a_reference_are_skipped_without_one() -> None:
     assert find_dates("The company filed its plan last March.", None) == []
     assert find_dates("Prices may rise as demand grows.", PUBLISHED) == []
+
+
+def test_relevant_story_without_topics_still_names_an_audience() -> None:
+    triage = Triage(True, 0.6, (), (Entity("Orbital Compute", "organization"),), 40, "")
+    card = summarize([(WIRE, triage)])
+    assert card.who_should_care == ("infra & platform engineers",)
+    assert card.what_to_do_next.startswith("Keep watching")
