@@ -509,6 +509,20 @@ IRRELEVANT.update(
 )
 
 
+# Hard negatives in other languages.
+IRRELEVANT.update(
+    {
+        "de-gpu-test": (
+            "Test: Die RTX 5090 im Benchmark",
+            "Die neue Grafikkarte schafft in Spielen mit Raytracing deutlich mehr FPS.",
+        ),
+        "zh-gpu-review": ("RTX 5090评测：游戏显卡之王", "在4K游戏中帧率大幅提升，光追性能更强。"),
+        "zh-car-chips": ("车企因汽车芯片短缺减产", "多家车企表示，芯片供应紧张影响生产。"),
+    }
+)
+RELEVANT.update({"ja-gpu-brief": ("エヌビディア、新型GPUを発表", "データセンター向け。")})
+
+
 @pytest.fixture(scope="module")
 def vocab() -> Vocabulary:
     return load_vocabulary()
