@@ -58,6 +58,34 @@ _BLOCK_TAGS = (
 _PARA = "\u2029"
 _LINE = "\u2028"
 _BLOCK_RE = re.compile(rf"<(?:/?(?:{_BLOCK_TAGS}))\b[^>]*>", re.IGNORECASE)
+# Page chrome marked by class, id or role (share bars, related links, comment threads, author boxes).
+_CHROME_SELECTOR = ", ".join(
+    [
+        f'[class*="{c}"]'
+        for c in (
+            "share",
+            "social",
+            "related",
+            "comment",
+            "newsletter",
+            "subscribe",
+            "author-box",
+            "author-bio",
+            "byline",
+            "breadcrumb",
+            "cookie",
+            "advert",
+            "promo",
+            "sidebar",
+        )
+    ]
+    + ['[id*="comments"]', '[role="navigation"]', '[role="complementary"]', '[aria-label*="share" i]']
+)
+_CHROME_HINT = re.compile(
+    r"share|social|related|comment|newsletter|subscribe|author|byline|breadcrumb|cookie|advert|promo|"
+    r"sidebar|navigation|complementary",
+    re.IGNORECASE,
+)
 _BR_RE = re.compile(r"<br\b[^>]*>", re.IGNORECASE)
 _BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
 _HTML_SNIFF = re.compile(
@@ -83,6 +111,11 @@ def html_to_text(html: str) -> str:
     marked = _BLANK_LINE.sub(_PARA, marked)
     tree = HTMLParser(marked)
     tree.strip_tags(list(_DROP_TAGS))
+    if _CHROME_HINT.search(html):
+        for node in tree.css(_CHROME_SELECTOR):
+            # Only short blocks: a wrapper class like "shared-layout" must not take the article with it.
+            if len(node.text(deep=True)) < 600:
+                node.decompose()
     root = tree.body or tree.root
     if root is None:
         return ""

@@ -165,3 +165,19 @@ def test_inline_author_box_and_related_links_are_dropped() -> None:
 
 def test_control_characters_are_removed() -> None:
     assert text.clean("Power\x00 deal\x07 signed.") == "Power deal signed."
+
+
+def test_html_chrome_marked_by_class_is_dropped_but_wrappers_are_kept() -> None:
+    body = "The utility will supply 500 MW to the campus over ten years. " * 12
+    html = (
+        f'<div class="shared-layout"><article><p>{body}</p>'
+        '<div class="share-bar">Share on X Facebook</div>'
+        '<div class="related-posts"><a>Other story one</a> <a>Other story two</a></div>'
+        '<section id="comments">12 comments: great article</section>'
+        "<p>Final paragraph.</p></article></div>"
+    )
+    out = text.clean(html)
+    assert out.startswith("The utility will supply 500 MW")
+    assert out.endswith("Final paragraph.")
+    for chrome in ("Share on X", "Other story", "great article"):
+        assert chrome not in out
