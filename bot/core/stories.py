@@ -101,6 +101,21 @@ _SINGLE_WORD_EVENTS = {
 # Kinds of event that are almost never reported without naming them: when one side's lead names one
 # and the other side never mentions it, they are different events.
 MARKER_EVENTS = frozenset({"withdraw", "earnings", "delay", "lawsuit", "acquire", "layoff"})
+# Looser words that still *mention* such an event. A lead must name the event plainly to claim it,
+# but any of these anywhere in a report is enough to deny a conflict ("beat and raise", "on the call").
+MENTION_WORDS: dict[str, frozenset[str]] = {
+    "earnings": frozenset(
+        """quarter quarterly fiscal guidance forecast beat beats outlook results sales margin margins
+        call eps shareholders""".split()
+    ),
+    "withdraw": frozenset(
+        "withdraws withdrew withdrawn rescinds rescinded reverses reversed drops dropped".split()
+    ),
+    "delay": frozenset("delays delayed slips slipped later postponed pushed".split()),
+    "acquire": frozenset("buy buys bought deal purchase purchases takeover merger".split()),
+    "lawsuit": frozenset("suit sues sued court judge complaint filed filing".split()),
+    "layoff": frozenset("layoffs cuts jobs staff workforce".split()),
+}
 
 STOPWORDS = frozenset(
     """a about above after again against all also although am among an and any are around as at be
@@ -248,7 +263,8 @@ _TIMES = re.compile(r"(?:x\b|×|\s?times\b|[\s-]?fach\b|倍)", re.IGNORECASE)
 _COUNT = re.compile(
     r"[\s-]+(?:[\w-]+\s+){0,2}?(gpus?|chips?|accelerators?|servers?|processors?|wafers?|racks?|nodes?|"
     r"h100s?|h200s?|h20s?|b200s?|gb200s?|blackwells?|units?|jobs|employees|workers|engineers|qubits|"
-    r"tokens|parameters)\b",
+    r"tokens|parameters|companies|firms|entities|parties|countries|sites|plants|buildings|campuses|"
+    r"turbines|reactors|startups|operators|suppliers|fabs)\b",
     re.IGNORECASE,
 )
 _MONTHS = {
@@ -624,6 +640,10 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
     events = set(lead_events)
     for word in rest_words:
         events |= _word_events(word)
+    every_word = rest_words | head_words
+    for name, mentions in MENTION_WORDS.items():
+        if name not in events and not mentions.isdisjoint(every_word):
+            events.add(name)
     for name in lead_events:
         terms["ev:" + name] = EVENT_TERM_WEIGHT
     if triage is not None:

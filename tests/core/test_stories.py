@@ -247,6 +247,7 @@ def test_expire_drops_old_stories() -> None:
         ("50,000 Nvidia GPUs", "n:5e+04"),
         ("fifty sites and 50k GPUs", "n:5e+04"),
         ("up 62% from", "pct:62"),
+        ("added 14 Chinese companies", "n:14"),
     ],
 )
 def test_figures_are_normalised_so_outlets_meet(text: str, key: str) -> None:
@@ -254,7 +255,7 @@ def test_figures_are_normalised_so_outlets_meet(text: str, key: str) -> None:
 
 
 def test_years_and_small_numbers_are_not_figures() -> None:
-    assert figures("In 2025, 12 firms met on the third day.") == []
+    assert figures("In 2025, 12 of them met on the third day.") == []
 
 
 def test_event_types_name_the_kind_of_event() -> None:
