@@ -230,6 +230,9 @@ _NOISE = re.compile(
 )
 
 
+_ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6}|#x[0-9a-fA-F]{2,5});")
+
+
 def repair(text: str) -> str:
     """Fix mojibake (UTF-8 read as cp874/Thai, cp1252 or Latin-1) and drop emoji and control noise."""
     if not text:
@@ -242,6 +245,8 @@ def repair(text: str) -> str:
             text = _THAI_LEFTOVER.sub("", text)
     if _LATIN_MOJIBAKE.search(text):
         text = ftfy.fix_text(text, uncurl_quotes=False, fix_line_breaks=False, unescape_html=False)
+    if "&" in text and _ENTITY.search(text):
+        text = htmllib.unescape(text)  # titles and summaries often arrive with "&amp;" still in them
     text = _NOISE.sub("", text)
     if not text.isascii() and not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)

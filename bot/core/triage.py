@@ -102,6 +102,14 @@ def _lead_end(text: str) -> int:
     return cut if cut > 0 else limit
 
 
+def _scannable_title(title: str) -> str:
+    """Wire headlines in capitals ("NVIDIA TO INVEST $5 BLN IN INTEL") would miss names matched
+    case-sensitively ("Intel", "Micron"); scan a title-cased copy after the original."""
+    if len(title) > 12 and title.isupper():
+        return f"{title}\n{title.title()}"
+    return title
+
+
 def collect(article: Article, vocab: Vocabulary) -> Evidence:
     """Scan title and text once and sort every hit into evidence classes."""
     ev = Evidence()
@@ -109,8 +117,9 @@ def collect(article: Article, vocab: Vocabulary) -> Evidence:
     title = article.title or ""
     ev.words = len(text) // 6 + 1  # cheap estimate; only used for length normalisation
     lead_end = _lead_end(text)
+    scan_title = _scannable_title(title)
     zones: list[tuple[str, Iterable[Hit], float, int]] = [
-        (title, vocab.scan(title), _TITLE, 0),
+        (scan_title, vocab.scan(scan_title), _TITLE, 0),
         (text, vocab.scan(text), _BODY, lead_end),
     ]
     roles = vocab.roles
@@ -401,7 +410,7 @@ def _explain(
         parts.append(
             "AI context " + _quote((t.shown for t in sorted(ev.ai.values(), key=lambda t: -t.score)), 2)
         )
-    elif scores.generic > 0:
+    elif scores.relevance < THRESHOLD and ev.generic:
         parts.append("no AI context for generic terms")
     negatives = sorted(((c, s) for c, s in scores.negative.items() if s > 0), key=lambda cs: -cs[1])
     for cls, _ in negatives[:2]:

@@ -181,3 +181,8 @@ def test_html_chrome_marked_by_class_is_dropped_but_wrappers_are_kept() -> None:
     assert out.endswith("Final paragraph.")
     for chrome in ("Share on X", "Other story", "great article"):
         assert chrome not in out
+
+
+def test_repair_unescapes_leftover_html_entities() -> None:
+    assert text.repair("AT&amp;T and Nvidia&#8217;s deal") == "AT&T and Nvidia’s deal"
+    assert text.repair("R&D & more") == "R&D & more"

@@ -663,3 +663,17 @@ def test_quantities_in_other_languages(text: str, expected: tuple[str, float, st
 
 def test_quantities_reject_malformed_numbers() -> None:
     assert find_quantities("Version 12,34 GPUs and X$5 billion") == []
+
+
+def test_wire_headline_in_capitals_finds_case_sensitive_names(vocab: Vocabulary) -> None:
+    result = triage(
+        _art(
+            "caps",
+            "NVIDIA TO INVEST $5 BLN IN INTEL, MICRON EXPANDS HBM",
+            "They will co-develop data center parts.",
+        ),
+        vocab,
+    )
+    names = {e.name for e in result.entities}
+    assert {"Nvidia", "Intel", "Micron", "$5B"} <= names
+    assert result.relevant
