@@ -393,16 +393,15 @@ def _explain(
 ) -> str:
     head = "relevant" if scores.relevance >= THRESHOLD else "not relevant"
     parts: list[str] = []
-    infra_terms = [
-        t.shown
-        for t in sorted((*ev.strong.values(), *ev.generic.values()), key=lambda t: -t.score)
-        if not t.shown.startswith("@")
-    ]
-    strong_terms = [t for t in infra_terms if t not in ev.entities]
-    if strong_terms:
-        parts.append("AI-infra terms " + _quote(strong_terms, 4))
+    ranked = sorted((*ev.strong.items(), *ev.generic.items()), key=lambda kv: -kv[1].score)
+    terms = [t.shown for key, t in ranked if key[0] not in "@$"]
+    figures = [t.shown for key, t in ranked if key[0] == "$"]
+    if terms:
+        parts.append("AI-infra terms " + _quote(terms, 4))
     else:
         parts.append("no AI-infrastructure terms")
+    if figures:
+        parts.append("deal figures " + ", ".join(figures[:2]))
     named = [t.shown for t in sorted(ev.entities.values(), key=lambda t: -t.score)]
     if named:
         parts.append("entities " + ", ".join(named[:5]))
@@ -427,12 +426,27 @@ def _explain(
     return text
 
 
+def _add_deal_evidence(ev: Evidence, quantities: list[Entity], title: str) -> None:
+    """A large sum is generic infrastructure evidence: next to an infrastructure company it makes a
+    deal ("Nvidia to invest $5 billion in Intel"), alone it counts for nothing (gated in _features)."""
+    for q in quantities:
+        if q.type == "money" and usd_value(q) >= 5e8:
+            zone = _TITLE if _figure_in(q, title) else _LEAD
+            _add(ev.generic, "$" + q.name, q.name, 1.5, zone)
+
+
+def _figure_in(q: Entity, title: str) -> bool:
+    digits = "".join(ch for ch in q.name if ch.isdigit())[:2]
+    return bool(digits) and digits in "".join(ch for ch in title if ch.isdigit())
+
+
 def triage(article: Article, vocab: Vocabulary) -> Triage:
     """Relevance, topics, entities (named and quantities), importance and the evidence for each."""
     ev = collect(article, vocab)
+    quantities = find_quantities(f"{article.title}\n{article.text}")
+    _add_deal_evidence(ev, quantities, article.title)
     scores = _score(ev)
     relevant = scores.relevance >= THRESHOLD
-    quantities = find_quantities(f"{article.title}\n{article.text}")
     topic_items = _topics(ev, quantities, article.title) if relevant else []
     topics = [name for name, _, _ in topic_items]
     entities = _entities(ev, vocab, quantities)

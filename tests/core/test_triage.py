@@ -677,3 +677,14 @@ def test_wire_headline_in_capitals_finds_case_sensitive_names(vocab: Vocabulary)
     names = {e.name for e in result.entities}
     assert {"Nvidia", "Intel", "Micron", "$5B"} <= names
     assert result.relevant
+
+
+def test_a_large_deal_between_infrastructure_companies_is_relevant_alone(vocab: Vocabulary) -> None:
+    deal = triage(_art("deal", "Nvidia to invest $5 billion in Intel", ""), vocab)
+    assert deal.relevant and "deal figures $5B" in deal.explanation
+    assert "funding-deals" in deal.topics
+    for title in (
+        "Bank fined $2 billion over compliance failures",
+        "Nvidia CEO donates $50 million to his university",
+    ):
+        assert not triage(_art("x", title, ""), vocab).relevant
