@@ -33,6 +33,7 @@ BODY_WEIGHT = 1.0
 LEAD_SENTENCES = 2  # sentences after the title that count as the lead
 BODY_CHARS = 2500  # later text rarely names the event better and costs time
 FIGURE_BOOST = 1.5  # an exact figure is stronger evidence than a word
+DATE_BOOST = 1.5  # an explicit event date (effective, announced): as strong as an amount
 EVENT_TERM_WEIGHT = 1.0
 NAME_BOOST = 1.8
 CJK_WEIGHT = 0.5  # per character bigram
@@ -183,6 +184,7 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f"
 _TOKEN = re.compile(rf"[^\W_{_CJK}](?:[^\W{_CJK}]|['’](?=[^\W_{_CJK}]))*|[{_CJK}]+")
 _CJK_RUN = re.compile(rf"[{_CJK}]")
 _HAS_DIGIT = re.compile(r"\d")
+_UNIT_TOKEN = re.compile(r"\d+(?:[.,]\d+)?[a-z]{1,3}")  # "9b", "4nm", "5x": the figure already counts
 _HIRAGANA_PAIR = re.compile("[\u3040-\u309f]{2}")
 _CJK_FUNCTION = re.compile("[的了是在和与及等也而将对为于从由这那其之・、。「」（）]")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？][\"'”’)])\s+|(?<=[.!?。！？])\s+|\s*\n\s*")
@@ -291,7 +293,11 @@ _MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _MONTH_BEFORE = re.compile(rf"\b({_MONTH_ALT})\.?\s+$", re.IGNORECASE)
 _MONTH_AFTER = re.compile(rf"\.?\s+(?:de\s+)?({_MONTH_ALT})\b", re.IGNORECASE)
 _CJK_DATE = re.compile(r"月(\d{1,2})日")
-_MAYBE_FIGURE = re.compile(r"\d|illion|igawatt|egawatt|thousand", re.IGNORECASE)
+DATELINE = re.compile(r"^[A-ZÀ-Ý][A-ZÀ-Ý .'-]{1,40}(?:,[^()\n]{1,40})? \([^)\n]{1,40}\)\s*[-–—]+\s*")
+# Reporting periods: "Q3", "third-quarter", "3Q" all name the same quarter.
+_QUARTER = re.compile(r"\b(?:Q([1-4])|([1-4])Q|(first|second|third|fourth)[- ]quarter)\b", re.IGNORECASE)
+_ORDINAL_QUARTER = {"first": "1", "second": "2", "third": "3", "fourth": "4"}
+_MAYBE_FIGURE = re.compile(r"\d|illion|igawatt|egawatt|thousand|uarter", re.IGNORECASE)
 _POWER_UNITS = {
     "gw": 1000.0,
     "gigawatt": 1000.0,
@@ -467,6 +473,10 @@ def _figures_at(text: str) -> list[tuple[str, str, int]]:
             continue
         stop = unit.end() if unit else after
         found.append((key, text[start:stop].strip(), start))
+    if "uarter" in text or "Q" in text:
+        for m in _QUARTER.finditer(text):
+            quarter = m.group(1) or m.group(2) or _ORDINAL_QUARTER[m.group(3).lower()]
+            found.append(("q:" + quarter, m.group(0), m.start()))
     return found
 
 
@@ -494,7 +504,7 @@ _ELISIONS = frozenset("l d qu n s j c m t jusqu lorsqu puisqu dell all nell dall
 @lru_cache(maxsize=200_000)
 def _word(lower: str) -> str | None:
     """The stem a lower-cased word counts as, or None for function words, digits and scraps."""
-    if lower in STOPWORDS or len(lower) < 2 or lower.isdigit():
+    if lower in STOPWORDS or len(lower) < 2 or lower.isdigit() or _UNIT_TOKEN.fullmatch(lower):
         return None  # figures are handled separately; bare digits (years, days) are noise
     stem = _stem(lower)
     return None if stem in STOPWORDS else stem
@@ -604,6 +614,10 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
     sentences = split_sentences(article.text[:BODY_CHARS]) if article.text else []
     # A body that repeats the title as its first line would count it twice.
     start = 1 if sentences and title and sentences[0].lower() == title.strip().lower() else 0
+    if len(sentences) > start:
+        # A wire dateline ("SANTA CLARA, California, Nov 18 (Global Wire) - ") names the outlet's
+        # desk and the filing day, not the event.
+        sentences[start] = DATELINE.sub("", sentences[start], count=1)
     lead = " ".join(sentences[start : start + LEAD_SENTENCES])
     rest = " ".join(sentences[start + LEAD_SENTENCES :])
 
@@ -630,8 +644,11 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
     for key, written, offset in sorted(_figures_at(text), key=lambda f: f[2]):
         weight = TITLE_WEIGHT if offset < len(title) else LEAD_WEIGHT if offset < lead_end else BODY_WEIGHT
         term = "#" + key
-        terms[term] = max(terms.get(term, 0.0), weight * FIGURE_BOOST)
-        facts.setdefault(term, written)
+        # Dates count like amounts; the wire dateline's filing day was stripped above.
+        boost = DATE_BOOST if key.startswith("d:") else FIGURE_BOOST
+        terms[term] = max(terms.get(term, 0.0), weight * boost)
+        if not key.startswith(("d:", "q:")):
+            facts.setdefault(term, written)
         names.add(term)
     lead_events: set[str] = set()
     for word in head_words:
