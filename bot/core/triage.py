@@ -43,6 +43,11 @@ _ROLE_AI = {"ai-lab": 2.0, "model": 1.5, "accelerator": 2.0, "neocloud": 1.5, "s
 # Words of these topics say what a relevant article is about (a deal, a rule, a model) but are not
 # infrastructure evidence themselves, unless strong ("sovereign AI", "training run").
 _TOPIC_ONLY = frozenset({"policy", "funding-deals", "models-compute"})
+_MARKET_VALUE = re.compile(
+    r"market (?:value|cap|capitali[sz]ation)|\b(?:company|firm|chipmaker|now|is|becomes?|became) worth\b|"
+    r"\bshares (?:rose|fell|jumped|climbed|slid|dropped)|"
+    r"\bstock (?:rose|fell|jumped|climbed|slid|dropped)"
+)
 # Figures in an earnings report are results, not deals.
 _EARNINGS = re.compile(r"\b(?:revenue|earnings|quarter|quarterly|q[1-4]|guidance|profit|sales|results)\b")
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
@@ -429,6 +434,8 @@ def _explain(
 def _add_deal_evidence(ev: Evidence, quantities: list[Entity], title: str) -> None:
     """A large sum is generic infrastructure evidence: next to an infrastructure company it makes a
     deal ("Nvidia to invest $5 billion in Intel"), alone it counts for nothing (gated in _features)."""
+    if _MARKET_VALUE.search(ev.lowered[: len(title) + _LEAD_CHARS]):
+        return  # "worth $5 trillion" is a share price, not a deal
     for q in quantities:
         if q.type == "money" and usd_value(q) >= 5e8:
             zone = _TITLE if _figure_in(q, title) else _LEAD

@@ -523,6 +523,65 @@ IRRELEVANT.update(
 RELEVANT.update({"ja-gpu-brief": ("エヌビディア、新型GPUを発表", "データセンター向け。")})
 
 
+# Market-value milestones, consumer chips and miners' results versus real infrastructure news.
+RELEVANT.update(
+    {
+        "nvidia-s-data-center-revenue": (
+            "Nvidia's data center revenue rises 66%",
+            "Revenue from data center chips reached $39 billion in the quarter.",
+        ),
+        "hut-8-signs-15-year-lease-fo": (
+            "Hut 8 signs 15-year lease for 245 MW AI data center in Louisiana",
+            "The former bitcoin miner will host GPUs for an AI cloud tenant.",
+        ),
+    }
+)
+IRRELEVANT.update(
+    {
+        "nvidia-becomes-first-company": (
+            "Nvidia becomes first company worth $5 trillion",
+            "Shares rose 3% on Wednesday, lifting the chipmaker's market value past the milestone.",
+        ),
+        "nvidia-aktie-erreicht-rekord": (
+            "Nvidia-Aktie erreicht Rekordhoch",
+            "Der Börsenwert des Chipkonzerns liegt nun bei über vier Billionen Dollar. Anleger setzen auf "
+            "weiteres Wachstum.",
+        ),
+        "zh-market-cap": ("英伟达市值突破5万亿美元", "英伟达股价周三上涨3%，市值创历史新高。"),
+        "nvidia-s-drive-thor-chip-pow": (
+            "Nvidia's Drive Thor chip powers new self-driving cars",
+            "The automaker said its next electric vehicles will use the Nvidia chip for driver assistance.",
+        ),
+        "nvidia-launches-rtx-5050-for": (
+            "Nvidia launches RTX 5050 for budget gamers",
+            "The graphics card costs $249 and targets 1080p gaming.",
+        ),
+        "chatgpt-now-uses-gpt-5-for-a": (
+            "ChatGPT now uses GPT-5 for all users",
+            "OpenAI said free users will get the new model with usage limits.",
+        ),
+        "samsung-s-next-galaxy-will-u": (
+            "Samsung's next Galaxy will use a 2nm Exynos chip",
+            "The phone maker will build the processor in its own foundry, reports say.",
+        ),
+        "week-ahead-nvidia-earnings-f": (
+            "Week ahead: Nvidia earnings, Fed minutes and retail sales",
+            "Wall Street will watch the chipmaker's results on Wednesday, while the Fed minutes and retail "
+            "sales data could move Treasury yields.",
+        ),
+        "bitcoin-miner-hut-8-posts-re": (
+            "Bitcoin miner Hut 8 posts record revenue as bitcoin climbs",
+            "The company mined 500 bitcoin in the quarter; it also said it is exploring AI hosting at one "
+            "site.",
+        ),
+        "smartwatch-with-ai-chip-trac": (
+            "Smartwatch with AI chip tracks sleep",
+            "The wearable's on-device AI estimates sleep stages.",
+        ),
+    }
+)
+
+
 @pytest.fixture(scope="module")
 def vocab() -> Vocabulary:
     return load_vocabulary()
