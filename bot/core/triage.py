@@ -207,9 +207,9 @@ def _sum(bucket: dict[str, _Term]) -> float:
 WEIGHTS = {
     "bias": -3.0,
     "head": 2.0,
-    "body": 0.65,
-    "ai": 0.15,
-    "negative": -1.6,
+    "body": 0.55,
+    "ai": 0.2,
+    "negative": -1.8,
 }
 
 
