@@ -582,6 +582,33 @@ IRRELEVANT.update(
 )
 
 
+# Export rules and supercomputers outside AI infrastructure.
+IRRELEVANT.update(
+    {
+        "rice-export-ban": (
+            "India extends rice export ban",
+            "The government said the curbs on non-basmati rice will stay until prices fall.",
+        ),
+        "drone-export-controls": (
+            "EU tightens export controls on drone parts to Russia",
+            "The new sanctions package adds 40 companies to the list of restricted entities.",
+        ),
+        "weather-supercomputer": (
+            "Weather agency unveils new supercomputer",
+            "The machine will run higher-resolution forecast models from next year.",
+        ),
+    }
+)
+RELEVANT.update(
+    {
+        "tool-export-controls": (
+            "US expands export controls on chipmaking tools to China",
+            "The rule restricts shipments of etching equipment.",
+        )
+    }
+)
+
+
 @pytest.fixture(scope="module")
 def vocab() -> Vocabulary:
     return load_vocabulary()
