@@ -774,3 +774,14 @@ def test_a_large_deal_between_infrastructure_companies_is_relevant_alone(vocab: 
         "Nvidia CEO donates $50 million to his university",
     ):
         assert not triage(_art("x", title, ""), vocab).relevant
+
+
+def test_entity_list_additions_are_export_control_news(vocab: Vocabulary) -> None:
+    result = triage(
+        _art(
+            "el", "U.S. adds 23 Chinese companies to the Entity List", "The additions take effect on Friday."
+        ),
+        vocab,
+    )
+    assert result.relevant
+    assert "export-controls" in result.topics
