@@ -9,6 +9,10 @@ every story of the day is weak evidence while a rare place or figure is strong.
 `StoryIndex.assign` never compares against all stories: an inverted index (term -> story ids) yields a
 handful of candidates sharing rare terms, restricted to a time window around the article, and only
 those are scored. Cost per article is bounded by the posting caps, not by how many articles are stored.
+
+Across languages only names, figures and dates can agree (an article in German shares "Nscale",
+"$1.4 billion" and "Series C" with the English wire, not its prose), so those language-neutral terms
+form a second vector: within one language it is blended with the prose, across languages it decides.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from bot.models import Article, Entity, Triage
@@ -47,6 +52,7 @@ SURE_THRESHOLD = 0.85  # near-identical copy: merge even across an event-type co
 STORY_TERMS = 90  # terms kept per story centroid
 QUERY_KEYS = 14  # an article's rarest terms used to find candidate stories
 MAX_POSTING = 300  # posting lists longer than this name nothing specific: skip them
+RECENT_POSTINGS = 60  # of the others, only the newest stories are candidates
 MAX_CANDIDATES = 12
 MAX_NEW_FACTS = 6
 
@@ -841,7 +847,9 @@ class StoryIndex:
             if not posting or len(posting) > MAX_POSTING:
                 continue
             w = weights[key]
-            for story_id in posting:
+            # Newest stories first, and only so many: work per key stays bounded however busy
+            # the window is (postings are in insertion order, so the newest are at the end).
+            for story_id in islice(reversed(posting), RECENT_POSTINGS):
                 votes[story_id] = votes.get(story_id, 0.0) + w
         ranked = sorted(votes, key=votes.__getitem__, reverse=True)
         out: list[_Story] = []
