@@ -81,7 +81,6 @@ class Evidence:
     negative: dict[str, dict[str, _Term]] = field(default_factory=dict)
     topics: dict[str, dict[str, _Term]] = field(default_factory=dict)
     entities: dict[str, _Term] = field(default_factory=dict)  # canonical name -> mentions
-    head_infra: float = 0.0  # infra evidence in title + lead
     lowered: str = ""
 
 
@@ -189,12 +188,9 @@ def collect(article: Article, vocab: Vocabulary) -> Evidence:
 @dataclass(frozen=True)
 class _Scores:
     relevance: float
-    strong: float
-    generic: float
     ai: float
-    negative: dict[str, float]
+    negative: dict[str, float]  # per negative-context class, after the pivot discount
     pivot: float
-    logit: float
 
 
 def _sum(bucket: dict[str, _Term]) -> float:
@@ -213,7 +209,7 @@ WEIGHTS = {
 }
 
 
-def _features(ev: Evidence) -> tuple[dict[str, float], dict[str, float], float, float, float, float]:
+def _features(ev: Evidence) -> tuple[dict[str, float], dict[str, float], float, float]:
     """Evidence features: infrastructure evidence in title+lead and in the body (length-normalised),
     AI context, and negative context (discounted when infrastructure evidence dominates)."""
     ai = _sum(ev.ai)
@@ -248,23 +244,24 @@ def _features(ev: Evidence) -> tuple[dict[str, float], dict[str, float], float, 
         "ai": math.log1p(ai),
         "negative": math.log1p(neg_effect),
     }
-    return features, negative, strong, (head + body) - strong, ai, pivot
+    return features, negative, ai, pivot
 
 
 def _score(ev: Evidence) -> _Scores:
-    features, negative, strong, generic, ai, pivot = _features(ev)
+    features, negative, ai, pivot = _features(ev)
     logit = WEIGHTS["bias"] + sum(WEIGHTS[name] * value for name, value in features.items())
     relevance = 1.0 / (1.0 + math.exp(-logit))
-    return _Scores(relevance, strong, generic, ai, negative, pivot, logit)
+    return _Scores(relevance, ai, negative, pivot)
 
 
 def _topics(ev: Evidence, quantities: list[Entity], title: str) -> list[tuple[str, float, list[str]]]:
+    """The article's topics, strongest first, each with its score and the terms behind it."""
     # Large sums are deal evidence: "raises $1.4 billion", "a $30 billion commitment".
     deals = ev.topics.setdefault("funding-deals", {})
     results = _EARNINGS.search(ev.lowered[: len(title) + _LEAD_CHARS])
     for q in quantities if results is None else ():
         if q.type == "money" and usd_value(q) >= 1e8:
-            _add(deals, "$" + q.name, q.name, 2.0, _TITLE if q.name in title else _LEAD)
+            _add(deals, "$" + q.name, q.name, 2.0, _TITLE if _figure_in(q, title) else _LEAD)
     scored = []
     for topic in TOPICS:
         bucket = ev.topics.get(topic)
