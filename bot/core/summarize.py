@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from bot.core.dates import find_dates
 from bot.core.guidance import audiences_for, next_steps
-from bot.core.stories import ENGLISH_MARKERS, split_sentences
+from bot.core.stories import DATELINE, ENGLISH_MARKERS, split_sentences
 from bot.models import Article, Card, SourceRef, TimelineEvent, Triage
 
 # A derived line (not from an article) starts with this, so readers and checks can tell.
@@ -66,7 +66,7 @@ _FORWARD = _forms("expect plan intend forecast schedule") | frozenset(
 )
 _FIRST_PERSON = frozenset("i we our us my me let's i'm we're i've we've".split())
 # A wire dateline before the lead: "SAN FRANCISCO, Oct 23 (Global Wire) - ".
-_DATELINE = re.compile(r"^[A-ZÀ-Ý][A-ZÀ-Ý .'-]{1,40}(?:,[^()\n]{1,40})? \([^)\n]{1,40}\)\s*[-–—]+\s*")
+_DATELINE = DATELINE
 _ENGLISH = ENGLISH_MARKERS
 # A brief's section label before the sentence: "What happened: BIS issued ...".
 _LABEL = re.compile(
