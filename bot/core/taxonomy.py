@@ -43,6 +43,7 @@ AI = "ai"  # AI context
 NEGATIVE = "neg"  # key: negative-context class (gaming, markets, consumer, crypto, automotive, other)
 PIVOT = "pivot"  # a crypto miner hosting AI compute
 ENTITY = "entity"  # key: canonical entity name
+NEUTRAL = "neutral"  # shadows a shorter negative word inside it; no evidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +341,8 @@ def _build(data: Mapping[str, Any], extension: VocabularyExtension | None) -> Vo
             builder.add(term, NEGATIVE, cls, weight)
     for term, weight in _weights(relevance.get("pivot", {}), "relevance.pivot").items():
         builder.add(term, PIVOT, "", weight)
+    for term in relevance.get("neutral", {}):
+        builder.add(term, NEUTRAL, "", 0.0)
 
     roles: dict[str, RoleInfo] = {}
     for name, spec in role_tables.items():

@@ -100,3 +100,10 @@ def test_user_extension_adds_entities_and_topic_terms() -> None:
 def test_user_extension_with_unknown_topic_is_rejected() -> None:
     with pytest.raises(ConfigError, match="unknown topics"):
         load_vocabulary(VocabularyExtension(topic_terms={"weather": ["rain"]}))
+
+
+def test_neutral_phrases_shadow_negative_words() -> None:
+    found = _found("A game changer financed through a special purpose vehicle.")
+    assert (NEGATIVE, "gaming") not in found
+    assert (NEGATIVE, "automotive") not in found
+    assert (NEGATIVE, "gaming") in _found("The game sold well.")
