@@ -357,6 +357,7 @@ def _build(data: Mapping[str, Any], extension: VocabularyExtension | None) -> Vo
 
     entities: dict[str, EntityInfo] = {}
     flags: dict[str, bool] = {}
+    bare: set[str] = set()  # names matched only through their aliases
     for name, spec in entity_tables.items():
         if not isinstance(spec, dict) or "type" not in spec or "role" not in spec:
             raise ConfigError(f"{where}: [entities] '{name}' needs a type and a role")
@@ -370,6 +371,8 @@ def _build(data: Mapping[str, Any], extension: VocabularyExtension | None) -> Vo
             major=bool(spec.get("major", False)),
         )
         flags[name] = bool(spec.get("cs", False))
+        if spec.get("match_name", True) is False:
+            bare.add(name)
     if extension is not None:
         for attr, etype in _EXTENSION_TYPES.items():
             for name, extra in getattr(extension, attr).items():
@@ -383,9 +386,11 @@ def _build(data: Mapping[str, Any], extension: VocabularyExtension | None) -> Vo
 
     aliases: dict[str, str] = {}
     for info in entities.values():
-        for alias in (info.name, *info.aliases):
+        names = info.aliases if info.name in bare else (info.name, *info.aliases)
+        for alias in names:
             builder.add(alias, ENTITY, info.name, 1.0, cs=True if flags.get(info.name) else None)
             aliases.setdefault(_norm(alias, case_sensitive=False), info.name)
+        aliases.setdefault(_norm(info.name, case_sensitive=False), info.name)
 
     return Vocabulary(
         topics=TOPICS,

@@ -107,3 +107,12 @@ def test_neutral_phrases_shadow_negative_words() -> None:
     assert (NEGATIVE, "gaming") not in found
     assert (NEGATIVE, "automotive") not in found
     assert (NEGATIVE, "gaming") in _found("The game sold well.")
+
+
+def test_ambiguous_product_names_need_context() -> None:
+    assert (ENTITY, "Rubin") not in _found("The producer Rick Rubin released an album.")
+    assert (ENTITY, "Rubin") in _found("Nvidia Rubin GPUs ship next year.")
+    assert (ENTITY, "Hopper") not in _found("A painting by Edward Hopper sold.")
+    assert (ENTITY, "Lambda") not in _found("AWS Lambda functions got cheaper.")
+    assert (ENTITY, "Lambda") in _found("Lambda Labs raised money.")
+    assert load_vocabulary().canonical("Lambda") == "Lambda"
