@@ -86,7 +86,7 @@ class EntityInfo:
 _NON_LATIN = re.compile("[\u0600-\u06ff\u0e00-\u0e7f\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 # Latin-script terms need word boundaries against Latin letters and digits only: in Chinese, Japanese
 # or Korean text "GPU" is often glued to the characters around it ("英伟达的GPU芯片", "GPU를").
-_LATIN_CHAR = "[0-9A-Za-z_\u00c0-\u024f\u1e00-\u1eff]"
+_LATIN_CHAR = "[0-9A-Za-z_\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff\u1e00-\u1eff]"
 _SEPARATORS = re.compile(r"[\s\-‐‑–]+")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&.]{0,4}s?$")
 

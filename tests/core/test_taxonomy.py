@@ -116,3 +116,8 @@ def test_ambiguous_product_names_need_context() -> None:
     assert (ENTITY, "Lambda") not in _found("AWS Lambda functions got cheaper.")
     assert (ENTITY, "Lambda") in _found("Lambda Labs raised money.")
     assert load_vocabulary().canonical("Lambda") == "Lambda"
+
+
+def test_cyrillic_terms_need_word_boundaries() -> None:
+    assert (AI, "") in _found("Компания строит ЦОД для ИИ.")
+    assert (AI, "") not in _found("ЛИИ провёл турнир.")

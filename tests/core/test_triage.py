@@ -609,6 +609,22 @@ RELEVANT.update(
 )
 
 
+# Languages beyond the core eight.
+RELEVANT.update(
+    {
+        "russian": (
+            "Яндекс строит новый ЦОД для ИИ",
+            "Мощность центра обработки данных составит 40 мегаватт.",
+        ),
+        "italian": (
+            "Microsoft investe 4 miliardi in centri dati in Italia",
+            "Il piano sostiene l'intelligenza artificiale.",
+        ),
+        "turkish": ("Türkiye'de yeni yapay zeka veri merkezi", "Nvidia çipleri kullanılacak."),
+    }
+)
+
+
 @pytest.fixture(scope="module")
 def vocab() -> Vocabulary:
     return load_vocabulary()
