@@ -235,7 +235,11 @@ def summarize(
         title_words |= _content_words(title_norm)
         year = article.published.year if article.published else None
         for position, raw in enumerate(_sentences_of(article.text)[:MAX_SENTENCES]):
-            text = _LABEL.sub("", _DATELINE.sub("", norm(raw), count=1), count=1)
+            normalized = norm(raw)
+            dateline = _DATELINE.match(normalized)
+            text = normalized[dateline.end() :] if dateline else normalized
+            if ":" in text[:40]:
+                text = _LABEL.sub("", text, count=1)
             if not text or text.lower() == title_norm:
                 continue
             lower = text.lower()
@@ -261,7 +265,7 @@ def summarize(
                     # CJK text has no spaces: count about one word per three characters.
                     ok=_acceptable(text, lower, len(words) + 2 + len(_CJK_CHARS.findall(text)) // 3),
                     personal=not words.isdisjoint(_FIRST_PERSON),
-                    dateline=bool(_DATELINE.match(norm(raw))),
+                    dateline=dateline is not None,
                 )
             )
     good = [s for s in pool if s.ok and any(s.text in t for t in texts[s.article : s.article + 1])]
