@@ -73,19 +73,8 @@ def test_cards_are_one_per_story_most_important_first(demo: tuple[DemoResult, st
     assert all(cards.count(f"story {story_id}") == 1 for story_id in ids)
 
 
-# The core's clustering currently splits these two events (bot.core.analyze over the same items
-# splits them the same way); the demo test stays strict for the other four.
-CORE_SPLITS = {"Nvidia Q3 results", "Entity List additions"}
-
-
-@pytest.mark.parametrize("event", [e for e in EVENTS if e not in CORE_SPLITS])
+@pytest.mark.parametrize("event", sorted(EVENTS))
 def test_each_multi_outlet_event_prints_one_card(demo: tuple[DemoResult, str], event: str) -> None:
-    assert event_problems(*demo, event) == []
-
-
-@pytest.mark.xfail(reason="bot.core.stories does not yet join these reports into one story", strict=False)
-@pytest.mark.parametrize("event", sorted(CORE_SPLITS))
-def test_events_the_core_still_splits_print_one_card(demo: tuple[DemoResult, str], event: str) -> None:
     assert event_problems(*demo, event) == []
 
 
