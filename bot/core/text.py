@@ -437,7 +437,7 @@ def _ends_with_abbreviation(chunk: str) -> bool:
     if word in _ABBREVIATIONS:
         return True
     # Initials ("J. Smith", "A.I.") and single letters.
-    return len(word) == 1 or bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))
+    return (len(word) == 1 and word.isalpha()) or bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))
 
 
 def sentences(text: str) -> list[str]:

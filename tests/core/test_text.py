@@ -186,3 +186,11 @@ def test_html_chrome_marked_by_class_is_dropped_but_wrappers_are_kept() -> None:
 def test_repair_unescapes_leftover_html_entities() -> None:
     assert text.repair("AT&amp;T and Nvidia&#8217;s deal") == "AT&T and Nvidia’s deal"
     assert text.repair("R&D & more") == "R&D & more"
+
+
+def test_sentences_end_after_numbers_but_not_after_initials() -> None:
+    assert text.sentences("Revenue rose to 50. The firm said J. Smith agreed. It was No. 1 in sales.") == [
+        "Revenue rose to 50.",
+        "The firm said J. Smith agreed.",
+        "It was No. 1 in sales.",
+    ]
