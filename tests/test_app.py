@@ -26,8 +26,9 @@ def _missing(model: type[BaseModel], data: Any, prefix: str, commented: set[str]
                 missing.append(key)
             continue
         value = data[name]
-        annotation = info.annotation
-        inner = getattr(annotation, "__args__", (None,))[0] if isinstance(value, list) else annotation
+        annotation: Any = info.annotation
+        args: tuple[Any, ...] = getattr(annotation, "__args__", None) or (None,)
+        inner: Any = args[0] if isinstance(value, list) else annotation
         if isinstance(inner, type) and issubclass(inner, BaseModel):
             items = value if isinstance(value, list) else [value]
             if not items:

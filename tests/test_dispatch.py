@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from adapters.testing import RecordingAdapter
 from bot.config import DispatchSettings
@@ -17,14 +18,14 @@ SETTINGS = DispatchSettings.model_validate(
 )
 
 
-async def subscribe(store: Store, channel: str = "C1", platform: str = "test", **kw: object) -> Subscription:
+async def subscribe(store: Store, channel: str = "C1", platform: str = "test", **kw: Any) -> Subscription:
     return await store.subscriptions.save(
-        Subscription(id=0, platform=platform, channel=channel, **kw),  # type: ignore[arg-type]
+        Subscription(id=0, platform=platform, channel=channel, **kw),
         now=NOW,
     )
 
 
-async def one_alert(store: Store, story_id: str = "s1", **kw: object) -> Subscription:
+async def one_alert(store: Store, story_id: str = "s1", **kw: Any) -> Subscription:
     sub = await subscribe(store, **kw)
     await save_story(store, make_story(story_id, f"Story {story_id}", importance=80))
     await route_pending(store, NOW)
@@ -171,7 +172,7 @@ async def test_fatal_stops_the_adapter_records_it_and_spares_others(store: Store
 
 async def test_an_adapter_bug_is_retried_then_failed(store: Store) -> None:
     class Broken(RecordingAdapter):
-        async def send(self, channel, message, *, thread=None):  # type: ignore[no-untyped-def]
+        async def send(self, channel, message, *, thread=None):
             raise KeyError("embed")
 
     sub = await one_alert(store)
@@ -219,7 +220,7 @@ class LazyThreads(RecordingAdapter):
         super().__init__()
         self.threads_given: list[Receipt | None] = []
 
-    async def send(self, channel, message, *, thread=None):  # type: ignore[no-untyped-def]
+    async def send(self, channel, message, *, thread=None):
         self.threads_given.append(thread)
         receipt = await super().send(channel, message, thread=thread)
         if thread is None:

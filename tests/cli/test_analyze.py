@@ -55,7 +55,9 @@ GAMING = (
 )
 
 
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str], stdin: str | None = None) -> tuple[int, str, str]:
+def run_cli(
+    args: list[str], capsys: pytest.CaptureFixture[str], stdin: str | None = None
+) -> tuple[int, str, str]:
     if stdin is not None:
         old = sys.stdin
         sys.stdin = io.StringIO(stdin)
@@ -70,8 +72,12 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str], stdin: str | No
 
 
 def write_articles(folder: Path) -> None:
-    (folder / "a_rule.txt").write_text("US restricts Nvidia H20 exports to China\n\n" + EXPORT_RULE, encoding="utf-8")
-    (folder / "b_rule.md").write_text("# Nvidia takes $5.5bn hit on H20 licence rule\n\n" + EXPORT_RULE_2, encoding="utf-8")
+    (folder / "a_rule.txt").write_text(
+        "US restricts Nvidia H20 exports to China\n\n" + EXPORT_RULE, encoding="utf-8"
+    )
+    (folder / "b_rule.md").write_text(
+        "# Nvidia takes $5.5bn hit on H20 licence rule\n\n" + EXPORT_RULE_2, encoding="utf-8"
+    )
     (folder / "c_game.html").write_text(
         "<html><head><title>RTX 5080 review: fast and quiet</title></head><body>"
         + "".join(f"<p>{s}.</p>" for s in GAMING.split(". "))
@@ -102,7 +108,12 @@ def test_folder_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 def test_jsonl_and_stdin_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     lines = [
-        {"id": "r1", "title": "US restricts Nvidia H20 exports", "text": EXPORT_RULE, "published": "2026-04-14T10:00:00Z"},
+        {
+            "id": "r1",
+            "title": "US restricts Nvidia H20 exports",
+            "text": EXPORT_RULE,
+            "published": "2026-04-14T10:00:00Z",
+        },
         {"id": "r2", "title": "Nvidia charge on H20 rule", "text": EXPORT_RULE_2, "source": "Wire"},
     ]
     file = tmp_path / "in.jsonl"
@@ -159,7 +170,9 @@ def test_terminal_cards_grouped_by_story(tmp_path: Path, capsys: pytest.CaptureF
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
 def test_shared_corpus_through_the_installed_command(tmp_path: Path) -> None:
     exe = Path(sys.executable).parent / "infrawire"
-    proc = subprocess.run([str(exe), "analyze", "--json", str(CORPUS)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [str(exe), "analyze", "--json", str(CORPUS)], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     rows = {r["id"][:3]: r for r in map(json.loads, proc.stdout.splitlines())}
     assert sorted(rows) == ["000", "001", "002", "003", "004"]

@@ -80,7 +80,7 @@ async def test_sends_user_agent_and_accepts_compression(feed_server: FeedServer)
 )
 async def test_decodes_compressed_bodies(
     feed_server: FeedServer, fetcher: Fetcher, encoding: str, encode
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     url = feed_server.feed("/feed.xml", encode(RSS.encode()), **{"Content-Encoding": encoding})
     result = await fetcher.fetch(url, allow_private=True)
     assert result.body == RSS.encode()
@@ -242,7 +242,7 @@ async def test_declared_oversized_body_is_refused(feed_server: FeedServer) -> No
 async def test_streamed_oversized_body_is_stopped(feed_server: FeedServer) -> None:
     sent = 0
 
-    def chunks():  # type: ignore[no-untyped-def]
+    def chunks():
         nonlocal sent
         for _ in range(10_000):  # up to 160 MB, no Content-Length
             sent += 16_384

@@ -82,6 +82,7 @@ async def test_delivery_insert_is_idempotent(store: Store) -> None:
 async def test_claim_takes_due_rows_once_and_retakes_after_the_lease(store: Store) -> None:
     s = await store.subscriptions.save(sub(), now=NOW)
     due = await store.deliveries.add(s.id, "s1", "alert", now=NOW)
+    assert due is not None
     await store.deliveries.add(s.id, "s2", "alert", now=NOW, next_attempt_at=NOW + timedelta(hours=1))
     lease = timedelta(seconds=60)
     claimed = await store.deliveries.claim(NOW, lease=lease, platforms=["test"])
