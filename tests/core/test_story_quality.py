@@ -145,9 +145,8 @@ def main(argv: Sequence[str]) -> int:
     if loaded is None:
         print(f"no labelled set at tests/fixtures/{name}")
         return 1
-    from bot.core.taxonomy import load_vocabulary
-
     from bot.core.analyze import analyze
+    from bot.core.taxonomy import load_vocabulary
 
     articles, labels = loaded
     results = analyze(articles, vocab=load_vocabulary())
