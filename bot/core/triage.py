@@ -76,6 +76,7 @@ class Evidence:
     strong: dict[str, _Term] = field(default_factory=dict)  # infra evidence that needs no AI context
     generic: dict[str, _Term] = field(default_factory=dict)  # infra evidence gated by AI context
     players: dict[str, _Term] = field(default_factory=dict)  # infrastructure companies, gated by terms
+    family: dict[str, str] = field(default_factory=dict)  # generic term -> its topic
     ai: dict[str, _Term] = field(default_factory=dict)
     pivot: dict[str, _Term] = field(default_factory=dict)
     negative: dict[str, dict[str, _Term]] = field(default_factory=dict)
@@ -134,12 +135,15 @@ def collect(article: Article, vocab: Vocabulary) -> Evidence:
             shown = source[hit.start : hit.end]
             key = hit.term.lower()
             infra_ai_weight = 0.0
+            family = ""
             for entry in hit.entries:
                 kind = entry.kind
                 if kind == TOPIC:
                     _add(ev.topics.setdefault(entry.key, {}), key, shown, entry.weight, zone)
-                    if entry.weight >= STRONG or entry.key not in _TOPIC_ONLY:
-                        infra_ai_weight = max(infra_ai_weight, entry.weight)
+                    if (
+                        entry.weight >= STRONG or entry.key not in _TOPIC_ONLY
+                    ) and entry.weight > infra_ai_weight:
+                        infra_ai_weight, family = entry.weight, entry.key
                 elif kind == AI:
                     _add(ev.ai, key, shown, entry.weight, zone)
                 elif kind == NEGATIVE:
@@ -177,6 +181,7 @@ def collect(article: Article, vocab: Vocabulary) -> Evidence:
             if infra_ai_weight > 0:
                 bucket = ev.strong if infra_ai_weight >= STRONG else ev.generic
                 _add(bucket, key, shown, infra_ai_weight, zone)
+                ev.family.setdefault(key, family)
     ev.lowered = f"{title}\n{text[:4000]}".lower()
     return ev
 
@@ -217,7 +222,14 @@ def _features(ev: Evidence) -> tuple[dict[str, float], dict[str, float], float, 
     players = _sum(ev.players)
     # Generic infrastructure words ("chip", "power") count in proportion to the AI context, strong
     # evidence or infrastructure companies around them ...
-    gate = min(1.0, (ai + strong + players) / 6.0)
+    # Generic words of two infrastructure families together also vouch for each other: "export
+    # controls" next to "memory chips" is a chip export rule even with no AI word in sight.
+    families: dict[str, float] = {}
+    for key, term in ev.generic.items():
+        name = ev.family.get(key, "")
+        families[name] = families.get(name, 0.0) + term.score
+    cross = sum(families.values()) - max(families.values(), default=0.0)
+    gate = min(1.0, (ai + strong + players + 0.5 * cross) / 6.0)
     generic = _sum(ev.generic) * gate
     # ... and naming a company counts in proportion to the infrastructure words around it: "Intel shares
     # jump" or "Nvidia's CEO donates" is not infrastructure news, "Intel delays its Ohio fab" is.

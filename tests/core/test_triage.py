@@ -625,6 +625,17 @@ RELEVANT.update(
 )
 
 
+# Two infrastructure families vouch for each other without any AI word.
+RELEVANT.update(
+    {
+        "dutch-tool-controls": (
+            "Dutch government widens export licence list to wafer inspection tools",
+            "The national export controls now cover equipment used to make advanced memory chips.",
+        )
+    }
+)
+
+
 @pytest.fixture(scope="module")
 def vocab() -> Vocabulary:
     return load_vocabulary()
