@@ -310,7 +310,9 @@ _BOILERPLATE_LINE = re.compile(
     r"|fresh(?:\s*collected in \d+\s*[mhd])?|collected in \d+\s*[mhd]"
     r"|(?:image|photo|picture)(?: credit)?s?\s*:.{0,120}|(?:tags?|topics|filed under|categories)\s*:.{0,200}"
     r"|click here.{0,60}|follow us(?: on)?.{0,60}|cookie.{0,120}|we use cookies.{0,200}"
-    r"|(?:updated|published|posted)(?: on)?\s*:?\s*[\w ,:.]{0,40}\d{1,4}[\w ,:.]{0,20}"
+    r"|(?:last )?(?:updated|published|posted)(?: on)?\s*:?\s*"
+    r"(?:[a-z]{3,9}\.? \d{1,2},? \d{4}|\d{1,2} [a-z]{3,9}\.? \d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4})"
+    r"(?:[\w ,:.]{0,20})"
     r"|(?-i:[Bb]y\s+[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3}(?:\s*(?:,|and|&)\s*[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3})*)"
     r"|home|menu|search|log ?in|sign in|register|close|loading\W*"
     r")$",

@@ -194,3 +194,8 @@ def test_sentences_end_after_numbers_but_not_after_initials() -> None:
         "The firm said J. Smith agreed.",
         "It was No. 1 in sales.",
     ]
+
+
+def test_dateline_chrome_is_dropped_but_prose_with_numbers_is_kept() -> None:
+    raw = "Published 12 papers on chips.\n\nUpdated: March 3, 2026 10:00 GMT\n\nPosted 3 Mar 2026\n\nBody."
+    assert text.clean(raw) == "Published 12 papers on chips.\n\nBody."
