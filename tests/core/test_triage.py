@@ -636,6 +636,20 @@ RELEVANT.update(
 )
 
 
+# Capex stories told through the market: the spending is infrastructure.
+RELEVANT.update(
+    {
+        "capex-doubts": (
+            "Investors start to question the AI spending spree",
+            "Shares of the biggest tech companies fell on Wall Street this week as investors questioned "
+            "whether hundreds of billions in capital spending will pay off. The S&P 500 slipped 1.2%.\n\n"
+            "Microsoft, Alphabet, Amazon and Meta are on track to spend more than $400 billion this year, "
+            "most of it on data centers, servers and Nvidia GPUs.",
+        )
+    }
+)
+
+
 @pytest.fixture(scope="module")
 def vocab() -> Vocabulary:
     return load_vocabulary()
