@@ -97,3 +97,20 @@ def test_all_corpus_articles_are_relevant() -> None:
         result = triage(_corpus_article(path), vocab)
         assert result.relevant, f"{path.name}: {result.explanation}"
         assert result.topics
+
+
+def measure(folder: Path) -> str:
+    """P/R/F1 of relevance on a labelled set, for reports; never used to tune on the holdout."""
+    vocab = load_vocabulary()
+    articles, labels = _load_set(folder)
+    pairs = [(triage(a, vocab).relevant, labels[a.id]) for a in articles]
+    precision, recall, f1 = _f1(pairs)
+    return f"{folder.name}: {len(articles)} articles, P={precision:.3f} R={recall:.3f} F1={f1:.3f}"
+
+
+if __name__ == "__main__":
+    # .venv/bin/python tests/core/test_relevance_quality.py [devset|holdout]
+    import sys
+
+    for name in sys.argv[1:] or ["devset"]:
+        print(measure(FIXTURES / name))
