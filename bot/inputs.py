@@ -114,14 +114,23 @@ def _load_file(path: Path) -> Iterator[Article | InputError]:
 
 
 def _split_title(content: str, *, markdown: bool) -> tuple[str, str]:
+    """The first non-empty line is the title, passing over site chrome ("Fresh, collected in 43m")."""
     lines = content.splitlines()
+    first: tuple[str, int] | None = None
     for index, line in enumerate(lines):
-        if line.strip():
-            title = line.strip()
-            if markdown:
-                title = title.lstrip("#").strip()
+        title = line.strip()
+        if markdown:
+            title = title.lstrip("#").strip()
+        if not title:
+            continue
+        if first is None:
+            first = (title, index)
+        if textmod.strip_boilerplate(textmod.repair(title)).strip():
             return title, "\n".join(lines[index + 1 :])
-    return "", ""
+    if first is None:
+        return "", ""
+    title, index = first
+    return title, "\n".join(lines[index + 1 :])
 
 
 def _jsonl_lines(name: str, lines: Iterable[str]) -> Iterator[Article | InputError]:

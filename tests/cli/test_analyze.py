@@ -182,3 +182,18 @@ def test_shared_corpus_through_the_installed_command(tmp_path: Path) -> None:
     assert len(others) == 4
     # The aggregator card's mis-decoded emoji must not survive into the output.
     assert "๐" not in rows["000"]["title"] and "๐" not in json.dumps(rows["000"]["card"], ensure_ascii=False)
+
+
+def test_site_chrome_above_the_headline_is_not_the_title(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.txt").write_text(
+        "Freshcollected in 12m\n\nUS restricts Nvidia H20 exports to China\n\n" + EXPORT_RULE,
+        encoding="utf-8",
+    )
+    (tmp_path / "b.txt").write_text("PostLinkedIn\nShare\n\n" + EXPORT_RULE, encoding="utf-8")
+    code, out, _ = run_cli(["analyze", "--json", str(tmp_path)], capsys)
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert rows[0]["title"] == "US restricts Nvidia H20 exports to China"
+    assert rows[1]["title"].startswith("The U.S. Commerce Department")  # share buttons skipped
