@@ -138,6 +138,7 @@ def render_card(msg: CardMessage) -> RenderableType:
     context = f"importance {msg.importance}"
     if msg.topics:
         context += " · topics " + ", ".join(msg.topics)
+    context += f" · written by {card.backend}"
     if msg.why_posted:
         context += " · why posted: " + msg.why_posted
     parts.append(Text(context, style="dim"))

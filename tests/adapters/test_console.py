@@ -71,7 +71,7 @@ async def test_is_an_adapter_and_renders_every_part_of_a_card() -> None:
         "An earlier step",
         "Sources",
         "• Wire One <https://wire-one.example/a>",
-        "importance 82 · topics chips, export-controls · why posted: matches topics export-controls;",
+        "importance 82 · topics chips, export-controls · written by extractive · why posted: matches topics",
         "story 9f3a7c21",
     ):
         assert part in out, part
