@@ -141,7 +141,8 @@ async def test_commands_routing_and_dispatch_end_to_end_through_the_console(tmp_
         assert await dispatcher.run_once(NOW + timedelta(minutes=1)) == 1
         out = buf.getvalue()
         assert "Foundry doubles advanced packaging" in out and "Minor chip note" not in out
-        assert "why posted: matches topics chips; importance 75 >= 60" in out
+        flat = " ".join(line.strip("│ ") for line in out.splitlines())  # panel lines joined back
+        assert "why posted: matches topics chips; importance 75 >= 60" in flat
         assert "    ↳ reply in thread of console-1" in out
         assert "Update: New details: 2x capacity by 2027" in out
     finally:
