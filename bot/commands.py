@@ -110,6 +110,8 @@ class CommandRouter:
             words = tokens((text or "").strip().lstrip("/"))
         except CommandError as exc:
             return _usage("help", f"Could not read that: {exc}.")
+        if words and words[0].lower() == "infrawire":  # "/infrawire recap week" is "/recap week"
+            words = words[1:]
         if not words:
             return Reply(text=HELP_TEXT)
         name, args = words[0].lower(), words[1:]

@@ -271,3 +271,10 @@ async def test_help_and_unknown_command(router: CommandRouter) -> None:
     assert "subscribe [topics...]" in (await router.handle("help", CTX)).text
     unknown = await router.handle("frobnicate", CTX)
     assert unknown.ephemeral and "Unknown command 'frobnicate'" in unknown.text
+
+
+async def test_the_app_name_may_lead_any_command(router: CommandRouter) -> None:
+    direct = await router.handle("filters", CTX)
+    prefixed = await router.handle("/infrawire filters", CTX)
+    assert prefixed.text == direct.text
+    assert "subscribe [topics...]" in (await router.handle("infrawire", CTX)).text
