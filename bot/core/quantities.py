@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
 from bot.models import Entity
 
@@ -55,7 +56,7 @@ _EU_DECIMAL = re.compile(r"\d+,\d{1,2}")
 _EURO_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
 
 _POWER_RE = re.compile(
-    rf"{_NUM}(?:\s*|-)(?P<unit>gigawatts?|megawatts?|GW|MW|Gigawatt|Megawatt)(?![\w])",
+    rf"{_NUM}(?:\s*|-)(?P<unit>gigawatts?|megawatts?|kilowatts?|GW|MW|kW|Gigawatt|Megawatt)(?![\w])",
 )
 
 _CURRENCY_PREFIX = {
@@ -118,12 +119,16 @@ USD_RATES = {
 }
 # Currency codes are matched as written (upper case); words after the number on lower-cased text
 # (case-insensitive regexes are several times slower).
+# A range ("$175-185B", "$175bn-$185bn", "US$10 to 12 billion") gives both ends the unit of the second.
+_RANGE_TO = r"(?:-|–|—|to)"
 _MONEY_PREFIX_RE = re.compile(
     r"(?P<cur>US\$|USD|HK\$|NT\$|A\$|C\$|S\$|\$|€|EUR|£|GBP|¥|JPY|CNY|RMB|₩|KRW|₹)\s?"
-    rf"{_NUM}(?:\s*{_MULT_RE}(?![\w-]))?(?:\s+(?P<yuan>yuan))?",
+    rf"{_NUM}(?:\s*{_RANGE_TO}\s*(?:US\$|\$|€|£|¥)?(?P<num2>\d[\d,]*(?:\.\d+)?))?"
+    rf"(?:\s*{_MULT_RE}(?![\w]|-(?![\d$€£¥]|plus)))?(?:\s+(?P<yuan>yuan))?",
 )
 _MULT_LOWER = r"(?P<mult>thousand|million|billion|trillion|mln|bln|mn|bn|tn|tr|[kmbt])"
 _MONEY_WORD_RE = re.compile(
+    r"(?:(?P<lo>\d[\d,]*(?:\.\d+)?)\s*(?:-|–|to|and)\s*)?"
     rf"{_NUM}\s*{_MULT_LOWER}\s+(?:(?:us|u\.s\.|hong kong|singapore|australian|canadian)\s+)?"
     r"(?P<cur>dollars?|euros?|pounds|sterling|yen|yuan|renminbi|rmb|cny|usd|eur|won|rupees|dirhams|riyals)\b",
 )
@@ -155,7 +160,9 @@ _EU_CUR = {
     "euro": "eur",
 }
 _EU_MONEY_RE = re.compile(
-    _EU_NUM + r"\s*(?P<mult>mil millones|millones|millions|millionen|"
+    r"(?:(?P<lo>\d[\d.]*(?:,\d+)?)\s*(?:-|–|bis|à|a|y|e|et|und|tot|en|to)\s*)?"
+    + _EU_NUM
+    + r"\s*(?P<mult>mil millones|millones|millions|millionen|"
     r"milhões|mio\.?|milliarden|milliards|bilhões|mrd\.?)(?:\s+(?:de\s+)?(?P<cur>dólares|dollars|dollar|"
     r"us-dollar|euros?))?"
 )
@@ -172,12 +179,15 @@ _CJK_CUR = {
     "원": "krw",
 }
 _CJK_MONEY_RE = re.compile(
+    r"(?:(?P<lo>\d[\d,]*(?:\.\d+)?)\s*(?P<lomult>[亿億万萬억만兆조])?\s*(?:-|~|～|〜|至|到|から)\s*)?"
     r"(?P<num>\d+(?:[.,]\d+)?)\s*(?P<mult>[亿億万萬억만兆조])\s*(?P<cur>美元|ドル|달러|欧元|ユーロ|円|人民币|元|원)"
 )
 _OTHER_POWER_RE = re.compile(
-    r"(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>gigavatios?|gigawatts?|gigawatt|吉瓦|ギガワット|기가와트|"
-    r"megavatios?|兆瓦|メガワット|메가와트)"
+    r"(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<mult>[万萬만])?\s*(?P<unit>gigavatios?|gigawatts?|gigawatt|吉瓦|"
+    r"ギガワット|기가와트|megavatios?|兆瓦|メガワット|메가와트|千瓦|キロワット|킬로와트|kilovatios?)"
 )
+_GIGA_UNITS = frozenset({"吉瓦", "ギガワット", "기가와트"})
+_KILO_UNITS = frozenset({"千瓦", "キロワット", "킬로와트"})
 _CJK_GPU_RE = re.compile(
     r"(?P<num>\d+(?:\.\d+)?)\s*(?P<mult>万|萬|만)?\s*(?:块|張|张|基|枚|개|台|颗)?\s*[の的]?\s*(?:GPU|TPU|显卡|加速器|AI芯片|芯片|H100|H20)"
 )
@@ -211,30 +221,50 @@ def _other_languages(text: str) -> list[Entity]:
         w in lower
         for w in ("millones", "millions de", "millionen", "milhõ", "milliard", "bilhõ", "mio", "mrd")
     ):
+        bare: list[float] = []  # "höchstens 165 Milliarden": the currency is the article's
+        currencies: set[str] = set()
         for m in _EU_MONEY_RE.finditer(lower):
             if not _starts_clean(lower, m.start(), ".,"):
                 continue
+            mult = _EU_MULT[m.group("mult")]
+            values = _range_values(m.group("lo"), m.group("num"), mult, _eu_number)
             cur = _EU_CUR.get(m.group("cur") or "") or _eu_prefix(lower, m.start())
             if cur is None:
+                bare.extend(values)
                 continue
-            value = _eu_number(m.group("num")) * _EU_MULT[m.group("mult")]
-            if value >= 1e6:
-                out.append(Entity(name=_money_name(cur, value), type="money", value=value, unit=cur))
+            currencies.add(cur)
+            out.extend(_money_entity(cur, value) for value in values if value >= 1e6)
+        if len(currencies) == 1:
+            cur = next(iter(currencies))
+            out.extend(_money_entity(cur, value) for value in bare if value >= 1e6)
     for m in _OTHER_POWER_RE.finditer(lower) if "vatio" in lower or not lower.isascii() else ():
-        value = float(m.group("num").replace(",", "."))
+        raw = m.group("num")
+        value = _number(raw)
+        if math.isnan(value):
+            value = _eu_number(raw)  # "1,2 gigavatios"
+        if m.group("mult"):
+            value *= _CJK_MULT[m.group("mult")]
         unit = m.group("unit")
-        giga = unit.startswith("giga") or unit in ("吉瓦", "ギガワット", "기가와트")
-        mw = value * 1000 if giga else value
-        if 0 < mw <= 1e6:
-            name = f"{_fmt(value)} GW" if giga else f"{_fmt(value)} MW"
-            out.append(Entity(name=name, type="power", value=mw, unit="mw"))
+        if unit in _KILO_UNITS or unit.startswith("kilo"):
+            # "30万キロワット" is 300 MW; small kilowatt figures (a rack, a home) are not shown.
+            out.extend(_power_entity(value / 1000, giga=False) if value >= 1000 else ())
+            continue
+        giga = unit.startswith("giga") or unit in _GIGA_UNITS
+        if m.group("mult"):
+            out.extend(_power_entity(value * 1000 if giga else value, giga=False))
+        else:
+            out.extend(_power_entity(value, giga=giga))
     if text.isascii():
         return out
     for m in _CJK_MONEY_RE.finditer(text):
         cur = _CJK_CUR[m.group("cur")]
-        value = float(m.group("num").replace(",", "")) * _CJK_MULT[m.group("mult")]
-        if value >= 1e6:
-            out.append(Entity(name=_money_name(cur, value), type="money", value=value, unit=cur))
+        mult = _CJK_MULT[m.group("mult")]
+        values = [float(m.group("num").replace(",", "")) * mult]
+        if m.group("lo"):
+            low = float(m.group("lo").replace(",", "")) * _CJK_MULT.get(m.group("lomult") or "", mult)
+            if values[0] / 20 <= low <= values[0]:
+                values.insert(0, low)
+        out.extend(_money_entity(cur, value) for value in values if value >= 1e6)
     for m in _CJK_GPU_RE.finditer(text):
         value = float(m.group("num")) * (_CJK_MULT[m.group("mult")] if m.group("mult") else 1)
         if 100 <= value <= 1e8:
@@ -242,6 +272,31 @@ def _other_languages(text: str) -> list[Entity]:
                 Entity(name=f"{int(value):,} GPUs", type="gpu_count", value=float(int(value)), unit="gpus")
             )
     return out
+
+
+def _range_values(low: str | None, high: str, mult: float, parse: Callable[[str], float]) -> list[float]:
+    """Both ends of "175 bis 185 Milliarden" with the unit written once; a "low" end that is not a
+    plausible range start (a year, a larger number) is ignored."""
+    top = parse(high) * mult
+    if not low:
+        return [top]
+    try:
+        bottom = parse(low) * mult
+    except ValueError:
+        return [top]
+    return [bottom, top] if top / 20 <= bottom < top else [top]
+
+
+def _money_entity(cur: str, value: float) -> Entity:
+    return Entity(name=_money_name(cur, value), type="money", value=value, unit=cur)
+
+
+def _power_entity(value: float, *, giga: bool) -> list[Entity]:
+    mw = value * 1000 if giga else value
+    if not 0 < mw <= 1e6:
+        return []
+    name = f"{_fmt(value)} GW" if giga else f"{_fmt(value)} MW"
+    return [Entity(name=name, type="power", value=mw, unit="mw")]
 
 
 def _number(raw: str) -> float:
@@ -304,6 +359,10 @@ def _power(text: str) -> list[Entity]:
         if math.isnan(value):
             continue
         unit = m.group("unit").lower()
+        if unit.startswith("k"):
+            if value >= 1000:  # "300,000 kilowatts"; a rack's kilowatts are not a site's power
+                out.extend(_power_entity(value / 1000, giga=False))
+            continue
         giga = unit.startswith("g")
         mw = value * 1000 if giga else value
         if mw <= 0 or mw > 1e6:
@@ -314,33 +373,27 @@ def _power(text: str) -> list[Entity]:
 
 
 def _money(text: str) -> list[Entity]:
-    out = []
+    out: list[Entity] = []
     for m in _MONEY_PREFIX_RE.finditer(text):
         if not _starts_clean(text, m.start(), ""):
             continue
         cur = _CURRENCY_PREFIX.get(m.group("cur").lower(), "usd")
         if cur == "jpy" and m.group("yuan"):
             cur = "cny"
-        value = _number(m.group("num"))
-        if math.isnan(value):
-            continue
-        mult = (m.group("mult") or "").lower()
-        if mult:
-            value *= _MULT[mult]
-        if value < 1e6:
-            continue
-        out.append(Entity(name=_money_name(cur, value), type="money", value=value, unit=cur))
+        mult_word = (m.group("mult") or "").lower()
+        mult = _MULT[mult_word] if mult_word else 1.0
+        if m.group("num2"):
+            values = _range_values(m.group("num"), m.group("num2"), mult, _number)
+        else:
+            values = [_number(m.group("num")) * mult]
+        out.extend(_money_entity(cur, value) for value in values if value >= 1e6)
     lower = text.lower()
     for m in _MONEY_WORD_RE.finditer(lower):
         if not _starts_clean(lower, m.start()):
             continue
         cur = _CURRENCY_WORD.get(m.group("cur").lower(), "usd")
-        value = _number(m.group("num")) * _MULT[m.group("mult").lower()]
-        if math.isnan(value):
-            continue
-        if value < 1e6:
-            continue
-        out.append(Entity(name=_money_name(cur, value), type="money", value=value, unit=cur))
+        values = _range_values(m.group("lo"), m.group("num"), _MULT[m.group("mult").lower()], _number)
+        out.extend(_money_entity(cur, value) for value in values if value >= 1e6)
     return out
 
 

@@ -50,6 +50,13 @@ _MARKET_VALUE = re.compile(
 )
 # Figures in an earnings report are results, not deals.
 _EARNINGS = re.compile(r"\b(?:revenue|earnings|quarter|quarterly|q[1-4]|guidance|profit|sales|results)\b")
+# Who writes export rules: their rule on chips or compute is an export-control measure.
+_RULE_MAKERS = frozenset({"export-regulator", "trade-regulator"})
+_COMPUTE_TOPICS = ("chips", "datacenter", "cloud-capacity", "models-compute")
+# A topic needs at least this much evidence; an article with none is not infrastructure news unless its
+# relevance is overwhelming (TOPICLESS_MIN).
+MIN_TOPIC = 2.0
+TOPICLESS_MIN = 0.9
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
@@ -82,6 +89,7 @@ class Evidence:
     negative: dict[str, dict[str, _Term]] = field(default_factory=dict)
     topics: dict[str, dict[str, _Term]] = field(default_factory=dict)
     entities: dict[str, _Term] = field(default_factory=dict)  # canonical name -> mentions
+    regulators: dict[str, str] = field(default_factory=dict)  # regulator role -> first such entity
     lowered: str = ""
 
 
@@ -158,6 +166,8 @@ def collect(article: Article, vocab: Vocabulary) -> Evidence:
                     role = roles.get(info.role)
                     if role is None:
                         continue
+                    if info.role in _RULE_MAKERS:
+                        ev.regulators.setdefault(info.role, info.name)
                     if role.weight > 0:
                         # An AI accelerator or a GPU cloud is infrastructure by itself; a company that
                         # also makes phones, games or headlines in market wraps only counts next to
@@ -196,6 +206,7 @@ class _Scores:
     ai: float
     negative: dict[str, float]  # per negative-context class, after the pivot discount
     pivot: float
+    topicless: bool = False
 
 
 def _sum(bucket: dict[str, _Term]) -> float:
@@ -224,23 +235,42 @@ def _features(ev: Evidence) -> tuple[dict[str, float], dict[str, float], float, 
     # evidence or infrastructure companies around them ...
     # Generic words of two infrastructure families together also vouch for each other: "export
     # controls" next to "memory chips" is a chip export rule even with no AI word in sight.
+    # The weakest words ("solar", "tariffs", "power") vouch for nobody: "tariffs on solar panels" is
+    # trade news.
     families: dict[str, float] = {}
+    words = weak = money = 0.0
     for key, term in ev.generic.items():
-        name = ev.family.get(key, "")
-        families[name] = families.get(name, 0.0) + term.score
+        if key[0] == "$":
+            money += term.score
+        elif term.weight < 1.0:
+            weak += term.score
+        else:
+            words += term.score
+            name = ev.family.get(key, "")
+            families[name] = families.get(name, 0.0) + term.score
     cross = sum(families.values()) - max(families.values(), default=0.0)
     gate = min(1.0, (ai + strong + players + 0.5 * cross) / 6.0)
-    generic = _sum(ev.generic) * gate
+    # The weakest words ("power", "cloud", "solar") need AI context or strong terms: a department or a
+    # company named next to them is not enough.
+    weak_gate = min(1.0, (ai + strong + 0.5 * cross) / 6.0)
+    words_gated = words * gate + weak * weak_gate
+    # A large sum is a deal only next to infrastructure (a company, a strong term, gated words): an AI
+    # drug-discovery pact worth $1 billion is not an infrastructure deal, AI context or not.
+    money_gate = min(1.0, (strong + players + words_gated) / 6.0)
+    generic = words_gated + money * money_gate
     # ... and naming a company counts in proportion to the infrastructure words around it: "Intel shares
     # jump" or "Nvidia's CEO donates" is not infrastructure news, "Intel delays its Ohio fab" is.
     player_gate = min(1.0, (strong + generic) / 3.0)
     head = body = 0.0
     for bucket, factor in ((ev.strong, 1.0), (ev.generic, gate), (ev.players, player_gate)):
-        for term in bucket.values():
+        for key, term in bucket.items():
+            weight = factor
+            if bucket is ev.generic:
+                weight = money_gate if key[0] == "$" else gate if term.weight >= 1.0 else weak_gate
             if term.zone > 1.0:
-                head += term.score * factor
+                head += term.score * weight
             else:
-                body += term.score * factor
+                body += term.score * weight
     # Long articles mention more terms in passing.
     body /= math.sqrt(1.0 + ev.words / 300.0)
     pivot = _sum(ev.pivot)
@@ -284,13 +314,29 @@ def _topics(ev: Evidence, quantities: list[Entity], title: str) -> list[tuple[st
         scored.append((topic, score, shown))
     if not scored:
         return []
-    top = max(s for _, s, _ in scored)
+    # Deals, rules and models say what happened to the infrastructure; they must not crowd its topics out
+    # (a $185 billion range must not hide the data centers it pays for).
+    top = max((s for name, s, _ in scored if name not in _TOPIC_ONLY), default=0.0) or max(
+        s for _, s, _ in scored
+    )
     chosen = [item for item in scored if item[1] >= max(4.0, 0.3 * top)]
     chosen.sort(key=lambda item: -item[1])
     if not chosen:
-        # A short brief still gets its strongest topic.
-        chosen = [max(scored, key=lambda item: item[1])]
+        # A short brief still gets its strongest topic, when there is real evidence for it.
+        strongest = max(scored, key=lambda item: item[1])
+        chosen = [strongest] if strongest[1] >= MIN_TOPIC else []
     names = [name for name, _, _ in chosen]
+    if (
+        ev.regulators
+        and "export-controls" not in names
+        and "policy" in names
+        and any(name in names for name in _COMPUTE_TOPICS)
+    ):
+        # The export regulator's rule on chips or compute (cluster reporting, cloud customers) is an
+        # export-control measure even when it avoids the words.
+        who = next(iter(ev.regulators.values()))
+        exports = next((item for item in scored if item[0] == "export-controls"), None)
+        chosen.append(("export-controls", exports[1] if exports else 0.0, [who]))
     if "export-controls" in names and "policy" not in names:
         # An export rule is a government measure: policy follows.
         policy = next((item for item in scored if item[0] == "policy"), ("policy", 0.0, ["export rule"]))
@@ -431,6 +477,8 @@ def _explain(
         parts.append(f"{cls} context ({_quote((t.shown for t in shown), 2)})")
     if scores.pivot > 0 and "crypto" in ev.negative:
         parts.append("AI-hosting pivot " + _quote((t.shown for t in ev.pivot.values()), 2))
+    if scores.topicless:
+        parts.append("evidence adds up to no topic")
     text = f"{head} {scores.relevance:.2f}: " + "; ".join(parts)
     if topics and scores.relevance >= THRESHOLD:
         text += "; topics " + ", ".join(f"{name} ({', '.join(shown[:2])})" for name, _, shown in topics)
@@ -464,6 +512,11 @@ def triage(article: Article, vocab: Vocabulary) -> Triage:
     scores = _score(ev)
     relevant = scores.relevance >= THRESHOLD
     topic_items = _topics(ev, quantities, article.title) if relevant else []
+    if relevant and not topic_items and scores.relevance < TOPICLESS_MIN:
+        # Evidence that adds up to no topic at all ("tariffs", "solar" and a department's name) is
+        # scattered words, not a subject.
+        scores = _Scores(THRESHOLD - 0.01, scores.ai, scores.negative, scores.pivot, topicless=True)
+        relevant = False
     topics = [name for name, _, _ in topic_items]
     entities = _entities(ev, vocab, quantities)
     importance, why = _importance(ev, vocab, scores.relevance, topics, quantities)

@@ -40,9 +40,11 @@ def test_shipped_vocabulary_covers_topics_and_audiences() -> None:
         ("Taiwan Semiconductor", "TSMC"),
         ("台积电", "TSMC"),
         ("Bureau of Industry and Security", "BIS"),
-        ("Commerce Department", "BIS"),
+        ("Commerce Department", "Commerce Department"),
         ("MI300X", "MI300X"),
-        ("Ascend 910C", "Ascend 910B"),
+        ("Ascend 910C", "Ascend 910C"),
+        ("Trainium 3", "Trainium3"),
+        ("GB300 NVL72", "GB300"),
         ("Lambda Labs", "Lambda"),
     ],
 )
@@ -121,3 +123,91 @@ def test_ambiguous_product_names_need_context() -> None:
 def test_cyrillic_terms_need_word_boundaries() -> None:
     assert (AI, "") in _found("Компания строит ЦОД для ИИ.")
     assert (AI, "") not in _found("ЛИИ провёл турнир.")
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical", "not_this"),
+    [
+        ("AWS will offer Trainium 3 instances next year.", "Trainium3", "Trainium2"),
+        ("The lab trains on Trainium chips.", "Trainium", "Trainium2"),
+        ("Racks of GB300 NVL72 are shipping.", "GB300", "GB200"),
+        ("The Grace Blackwell superchip is in volume.", "Grace Blackwell", "Grace Hopper"),
+        ("Its accelerators use HBM4 stacks.", "HBM4", "HBM"),
+        ("AMD Instinct MI455X parts arrive in 2026.", "MI455X", "MI355X"),
+        ("Huawei's Ascend 910C ships in volume.", "Ascend 910C", "Ascend 910B"),
+        ("A B300 server costs more.", "B300", "B200"),
+    ],
+)
+def test_product_versions_keep_their_own_names(text: str, canonical: str, not_this: str) -> None:
+    found = _found(text)
+    assert (ENTITY, canonical) in found
+    assert (ENTITY, not_this) not in found
+
+
+def test_true_aliases_still_resolve_to_one_name() -> None:
+    assert (ENTITY, "H100") in _found("They bought H100 GPUs.")
+    assert (ENTITY, "Gaudi 3") in _found("Intel Gaudi3 pricing fell.")
+
+
+def test_katakana_and_hangul_names_of_main_players() -> None:
+    vocab = load_vocabulary()
+    for alias, canonical in (
+        ("エヌビディア", "Nvidia"),
+        ("グーグル", "Google"),
+        ("マイクロソフト", "Microsoft"),
+        ("アマゾン", "Amazon"),
+        ("オラクル", "Oracle"),
+        ("ソフトバンク", "SoftBank"),
+        ("カイロス・パワー", "Kairos Power"),
+        ("아마존", "Amazon"),
+    ):
+        assert vocab.canonical(alias) == canonical
+        assert (ENTITY, canonical) in _found(f"米国の{alias}が発表した。")
+
+
+def test_review_alone_is_not_gaming_context() -> None:
+    assert (NEGATIVE, "gaming") not in _found("The End-User Review Committee added the firms.")
+    assert (NEGATIVE, "gaming") not in _found("The deal is under review by regulators.")
+    assert (TOPIC, "export-controls") in _found("The End-User Review Committee added the firms.")
+
+
+def test_consumer_electronics_and_sport_are_negative_context() -> None:
+    for text, cls in (
+        ("The TV maker's OLED televisions get a new picture processor.", "consumer"),
+        ("The flagship smartphone chip gets a faster NPU.", "consumer"),
+        ("新款旗舰手机芯片发布。", "consumer"),
+        ("The next home console uses a custom GPU.", "gaming"),
+        ("次世代の据え置き機はレイトレーシングに対応。", "gaming"),
+        ("The team showed its livery before the season opener.", "other"),
+        ("The chip goes into self-driving cars.", "automotive"),
+    ):
+        assert (NEGATIVE, cls) in _found(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ASML moet een exportvergunning aanvragen; de vergunningplicht geldt voor China.",
+        "Der Konzern braucht eine Ausfuhrgenehmigung für die Anlagen.",
+        "Le groupe doit obtenir une licence d'exportation pour ces machines.",
+        "Serve una licenza di esportazione per i macchinari.",
+        "Exporters need an export licence for these tools.",
+    ],
+)
+def test_export_licence_terms_in_several_languages(text: str) -> None:
+    assert (TOPIC, "export-controls") in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The start-up closed a Series B led by two funds.",
+        "It raised money in a Series E round.",
+        "The company plans an IPO next year.",
+        "Der Chipentwickler plant den Börsengang.",
+        "该公司在港交所上市。",
+        "회사는 코스닥에 상장했다.",
+    ],
+)
+def test_funding_round_and_listing_terms(text: str) -> None:
+    assert (TOPIC, "funding-deals") in _found(text)

@@ -693,7 +693,7 @@ def test_topics_and_typed_entities(vocab: Vocabulary) -> None:
     assert types["BIS"] == "regulator"
     assert types["China"] == "place"
     deal = triage(_art("y", *RELEVANT["lab-compute-deal"]), vocab)
-    assert {"Mistral AI": "organization", "Grace Hopper": "product"}.items() <= {
+    assert {"Mistral AI": "organization", "Grace Blackwell": "product"}.items() <= {
         e.name: e.type for e in deal.entities
     }.items()
 
@@ -826,3 +826,184 @@ def test_entity_list_additions_are_export_control_news(vocab: Vocabulary) -> Non
     )
     assert result.relevant
     assert "export-controls" in result.topics
+
+
+# Consumer electronics, sport, trade and pharma deals: generic chip/AI words or one passing mention of a
+# data center inside another subject.
+CONTEXT_NEGATIVES = {
+    "tv-engine": (
+        "New television range gets an AI picture engine",
+        "The TV maker says the processor inside its OLED sets uses a neural network on the chip to sharpen "
+        "streamed video and clean up low-resolution sport broadcasts.",
+    ),
+    "console-gpu": (
+        "Next home console to pair a custom GPU with AI upscaling",
+        "The console maker says games will run with ray tracing at 4K, and a machine-learning block on the "
+        "chip reconstructs frames. The PS6 successor arrives in 2027.",
+    ),
+    "laptop-npu": (
+        "Thin laptop line adds an NPU for on-device AI",
+        "The PC maker's new ultrabook runs AI features locally on its chip and promises 20 hours of battery "
+        "life; prices start at $1,299.",
+    ),
+    "phone-chip-zh": (
+        "新一代旗舰手机芯片亮相，端侧AI更快",
+        "这款手机芯片采用3纳米工艺，NPU性能提升，可在手机上本地运行大模型。",
+    ),
+    "cycling-sponsor": (
+        "Cycling team signs a data-center firm as title sponsor",
+        "The squad will wear the new colours from the season opener in February. Its coach said the riders "
+        "spent the winter at altitude and the championship remains the goal.",
+    ),
+    "solar-duties": (
+        "Commerce Department raises duties on imported solar modules",
+        "The Commerce Department set tariffs of up to 200% on panels from Vietnam and Malaysia after a "
+        "complaint by domestic manufacturers.",
+    ),
+    "pharma-ai-pact": (
+        "Pharma group pays up to $900 million in AI drug-discovery partnership",
+        "The drugmaker will use the start-up's AI models to propose candidate molecules for two targets.",
+    ),
+}
+
+
+@pytest.mark.parametrize("key", sorted(CONTEXT_NEGATIVES))
+def test_context_negatives_are_not_relevant(key: str, vocab: Vocabulary) -> None:
+    result = triage(_art(key, *CONTEXT_NEGATIVES[key]), vocab)
+    assert not result.relevant, result.explanation
+    assert result.topics == ()
+
+
+def test_a_large_sum_next_to_ai_words_alone_is_not_an_infrastructure_deal(vocab: Vocabulary) -> None:
+    result = triage(_art("p", *CONTEXT_NEGATIVES["pharma-ai-pact"]), vocab)
+    assert result.relevance < 0.3, result.explanation
+    with_infra = triage(
+        _art("q", "Lab pays up to $900 million for AI data center capacity", "The GPUs come online in 2026."),
+        vocab,
+    )
+    assert with_infra.relevant and "funding-deals" in with_infra.topics
+
+
+def test_weak_words_of_two_families_do_not_vouch_for_each_other(vocab: Vocabulary) -> None:
+    # "tariffs" (supply chain) and "solar" (energy) are not an infrastructure story; "Commerce
+    # Department" is not the export regulator and the countries named are not export controls.
+    result = triage(_art("s", *CONTEXT_NEGATIVES["solar-duties"]), vocab)
+    assert not result.relevant, result.explanation
+    names = {e.name for e in result.entities}
+    assert "Commerce Department" in names and "BIS" not in names
+
+
+def test_evidence_without_a_topic_is_not_relevant(vocab: Vocabulary) -> None:
+    # Scattered weak words (a player, a cloud, some power) add up to no topic.
+    result = triage(
+        _art(
+            "t",
+            "Oracle founder's yacht gets solar power and cloud backups",
+            "The boat's energy system and cloud storage were upgraded this winter, Oracle's founder said.",
+        ),
+        vocab,
+    )
+    assert not result.relevant, result.explanation
+    assert result.topics == ()
+
+
+def test_commerce_rule_on_computing_clusters_is_export_control_policy(vocab: Vocabulary) -> None:
+    result = triage(
+        _art(
+            "c",
+            "Commerce rule makes owners of large AI computing clusters report them",
+            "Under the final rule, operators of clusters above 100,000 accelerators must report locations, "
+            "owners and foreign customers each quarter to the Commerce Department.",
+        ),
+        vocab,
+    )
+    assert result.relevant, result.explanation
+    assert {"policy", "export-controls"} <= set(result.topics)
+
+
+def test_export_licence_in_dutch_is_an_export_control_story(vocab: Vocabulary) -> None:
+    result = triage(
+        _art(
+            "nl",
+            "Kabinet breidt exportvergunning uit naar oudere chipmachines",
+            "Voor lithografiesystemen naar China geldt voortaan een vergunningplicht, zodat de chips voor AI "
+            "niet zonder toestemming worden gemaakt.",
+        ),
+        vocab,
+    )
+    assert result.relevant, result.explanation
+    assert "export-controls" in result.topics
+
+
+def test_entity_list_rule_with_review_committee_has_no_gaming_context(vocab: Vocabulary) -> None:
+    result = triage(
+        _art(
+            "eu",
+            "End-User Review Committee adds three cloud operators to the Entity List",
+            "The Bureau of Industry and Security said the firms gave restricted parties access to advanced "
+            "computing; exports to them now need a licence.",
+        ),
+        vocab,
+    )
+    assert result.relevant
+    assert "gaming" not in result.explanation
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "Cooling start-up raises $60 million Series B for AI data centers",
+            "The round was led by two funds.",
+        ),
+        (
+            "GPU designer files for Hong Kong IPO",
+            "The chipmaker sells AI accelerators to Chinese data centers.",
+        ),
+        (
+            "AI-Chipentwickler plant Börsengang in Frankfurt",
+            "Das Unternehmen liefert KI-Chips für Rechenzentren.",
+        ),
+    ],
+)
+def test_rounds_and_listings_are_funding_deals(title: str, text: str, vocab: Vocabulary) -> None:
+    result = triage(_art("f", title, text), vocab)
+    assert result.relevant, result.explanation
+    assert "funding-deals" in result.topics
+
+
+def test_countries_alone_do_not_make_export_controls(vocab: Vocabulary) -> None:
+    result = triage(
+        _art(
+            "my",
+            "Operator opens 200 MW data center campus in Malaysia",
+            "The Johor site will host GPU clusters for cloud customers from Singapore, China and Vietnam.",
+        ),
+        vocab,
+    )
+    assert result.relevant
+    assert "export-controls" not in result.topics
+
+
+def test_entities_name_the_version_the_text_says(vocab: Vocabulary) -> None:
+    result = triage(
+        _art(
+            "v",
+            "AWS puts Trainium 3 into service as xAI adds GB300 racks",
+            "The cloud's third-generation chip joins Nvidia GB300 NVL72 systems in the lab's data center.",
+        ),
+        vocab,
+    )
+    names = {e.name for e in result.entities}
+    assert {"Trainium3", "GB300"} <= names
+    assert not {"Trainium2", "GB200"} & names
+    assert "Trainium2" not in result.explanation and "GB200" not in result.explanation
+
+
+def test_a_capex_range_keeps_both_ends(vocab: Vocabulary) -> None:
+    result = triage(
+        _art("r", "Cloud giant lifts data center capex to $175-185B", "Servers and GPUs take most of it."),
+        vocab,
+    )
+    money = {e.name for e in result.entities if e.type == "money"}
+    assert {"$175B", "$185B"} <= money
