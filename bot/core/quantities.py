@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from bot.models import Entity
 
@@ -128,8 +128,8 @@ _MONEY_PREFIX_RE = re.compile(
 )
 _MULT_LOWER = r"(?P<mult>thousand|million|billion|trillion|mln|bln|mn|bn|tn|tr|[kmbt])"
 _MONEY_WORD_RE = re.compile(
-    r"(?:(?P<lo>\d[\d,]*(?:\.\d+)?)\s*(?:-|–|to|and)\s*)?"
-    rf"{_NUM}\s*{_MULT_LOWER}\s+(?:(?:us|u\.s\.|hong kong|singapore|australian|canadian)\s+)?"
+    r"(?P<lo>\d[\d,]*(?:\.\d+)?)(?:\s*(?:-|–|to|and)\s*(?P<num>\d[\d,]*(?:\.\d+)?))?"
+    rf"\s*{_MULT_LOWER}\s+(?:(?:us|u\.s\.|hong kong|singapore|australian|canadian)\s+)?"
     r"(?P<cur>dollars?|euros?|pounds|sterling|yen|yuan|renminbi|rmb|cny|usd|eur|won|rupees|dirhams|riyals)\b",
 )
 
@@ -160,9 +160,8 @@ _EU_CUR = {
     "euro": "eur",
 }
 _EU_MONEY_RE = re.compile(
-    r"(?:(?P<lo>\d[\d.]*(?:,\d+)?)\s*(?:-|–|bis|à|a|y|e|et|und|tot|en|to)\s*)?"
-    + _EU_NUM
-    + r"\s*(?P<mult>mil millones|millones|millions|millionen|"
+    r"(?P<lo>\d[\d.]*(?:,\d+)?)(?:\s*(?:-|–|bis|à|a|y|e|et|und|tot|en|to)\s*(?P<num>\d[\d.]*(?:,\d+)?))?"
+    r"\s*(?P<mult>mil millones|millones|millions|millionen|"
     r"milhões|mio\.?|milliarden|milliards|bilhões|mrd\.?)(?:\s+(?:de\s+)?(?P<cur>dólares|dollars|dollar|"
     r"us-dollar|euros?))?"
 )
@@ -179,8 +178,9 @@ _CJK_CUR = {
     "원": "krw",
 }
 _CJK_MONEY_RE = re.compile(
-    r"(?:(?P<lo>\d[\d,]*(?:\.\d+)?)\s*(?P<lomult>[亿億万萬억만兆조])?\s*(?:-|~|～|〜|至|到|から)\s*)?"
-    r"(?P<num>\d+(?:[.,]\d+)?)\s*(?P<mult>[亿億万萬억만兆조])\s*(?P<cur>美元|ドル|달러|欧元|ユーロ|円|人民币|元|원)"
+    r"(?P<lo>\d[\d,]*(?:\.\d+)?)\s*(?P<lomult>[亿億万萬억만兆조])?\s*"
+    r"(?:(?:-|~|～|〜|至|到|から)\s*(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<mult>[亿億万萬억만兆조])\s*)?"
+    r"(?P<cur>美元|ドル|달러|欧元|ユーロ|円|人民币|元|원)"
 )
 _OTHER_POWER_RE = re.compile(
     r"(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<mult>[万萬만])?\s*(?P<unit>gigavatios?|gigawatts?|gigawatt|吉瓦|"
@@ -191,6 +191,20 @@ _KILO_UNITS = frozenset({"千瓦", "キロワット", "킬로와트"})
 _CJK_GPU_RE = re.compile(
     r"(?P<num>\d+(?:\.\d+)?)\s*(?P<mult>万|萬|만)?\s*(?:块|張|张|基|枚|개|台|颗)?\s*[の的]?\s*(?:GPU|TPU|显卡|加速器|AI芯片|芯片|H100|H20)"
 )
+
+
+# Cheap substring tests before each regex pass: every match of the regex contains one of these.
+_POWER_HINTS = ("watt", "GW", "MW", "kW")
+_CURRENCY_HINTS = ("$", "€", "£", "¥", "₩", "₹", "USD", "EUR", "GBP", "JPY", "CNY", "RMB", "KRW")
+_CURRENCY_WORD_HINTS = (
+    "dollar", "eur", "pound", "sterling", "yen", "yuan", "renminbi", "rmb", "cny", "usd", "won", "rupee",
+    "dirham", "riyal",
+)  # fmt: skip
+_CJK_GPU_HINTS = ("GPU", "TPU", "显卡", "加速器", "芯片", "H100", "H20")
+
+
+def _has_any(text: str, hints: Iterable[str]) -> bool:
+    return any(hint in text for hint in hints)
 
 
 def _starts_clean(text: str, start: int, extra: str = ".,$€£¥") -> bool:
@@ -214,9 +228,8 @@ def _eu_number(raw: str) -> float:
     return float(raw.replace(".", "").replace(",", "."))
 
 
-def _other_languages(text: str) -> list[Entity]:
+def _other_languages(text: str, lower: str) -> list[Entity]:
     out: list[Entity] = []
-    lower = text.lower()
     if any(
         w in lower
         for w in ("millones", "millions de", "millionen", "milhõ", "milliard", "bilhõ", "mio", "mrd")
@@ -227,7 +240,7 @@ def _other_languages(text: str) -> list[Entity]:
             if not _starts_clean(lower, m.start(), ".,"):
                 continue
             mult = _EU_MULT[m.group("mult")]
-            values = _range_values(m.group("lo"), m.group("num"), mult, _eu_number)
+            values = _range_values(*_ends(m), mult, _eu_number)
             cur = _EU_CUR.get(m.group("cur") or "") or _eu_prefix(lower, m.start())
             if cur is None:
                 bare.extend(values)
@@ -256,22 +269,33 @@ def _other_languages(text: str) -> list[Entity]:
             out.extend(_power_entity(value, giga=giga))
     if text.isascii():
         return out
-    for m in _CJK_MONEY_RE.finditer(text):
+    for m in _CJK_MONEY_RE.finditer(text) if _has_any(text, _CJK_CUR) else ():
         cur = _CJK_CUR[m.group("cur")]
-        mult = _CJK_MULT[m.group("mult")]
-        values = [float(m.group("num").replace(",", "")) * mult]
-        if m.group("lo"):
-            low = float(m.group("lo").replace(",", "")) * _CJK_MULT.get(m.group("lomult") or "", mult)
-            if values[0] / 20 <= low <= values[0]:
+        lo, num, lomult, mult_char = m.group("lo", "num", "lomult", "mult")
+        if num is None:
+            if lomult is None:
+                continue  # "300元" without a multiplier is small change
+            values = [float(lo.replace(",", "")) * _CJK_MULT[lomult]]
+        else:
+            mult = _CJK_MULT[mult_char]
+            values = [float(num.replace(",", "")) * mult]
+            low = float(lo.replace(",", "")) * _CJK_MULT.get(lomult or "", mult)
+            if values[0] / 20 <= low < values[0]:
                 values.insert(0, low)
         out.extend(_money_entity(cur, value) for value in values if value >= 1e6)
-    for m in _CJK_GPU_RE.finditer(text):
+    for m in _CJK_GPU_RE.finditer(text) if _has_any(text, _CJK_GPU_HINTS) else ():
         value = float(m.group("num")) * (_CJK_MULT[m.group("mult")] if m.group("mult") else 1)
         if 100 <= value <= 1e8:
             out.append(
                 Entity(name=f"{int(value):,} GPUs", type="gpu_count", value=float(int(value)), unit="gpus")
             )
     return out
+
+
+def _ends(m: re.Match[str]) -> tuple[str | None, str]:
+    """(low, high) of a range match whose high end is optional: "185" alone is (None, "185")."""
+    lo, num = m.group("lo", "num")
+    return (lo, num) if num is not None else (None, lo)
 
 
 def _range_values(low: str | None, high: str, mult: float, parse: Callable[[str], float]) -> list[float]:
@@ -349,7 +373,7 @@ def _gpu_counts(text: str) -> list[Entity]:
 
 def _power(text: str) -> list[Entity]:
     out = []
-    for m in _POWER_RE.finditer(text):
+    for m in _POWER_RE.finditer(text) if _has_any(text, _POWER_HINTS) else ():
         if not _starts_clean(text, m.start(), "."):
             continue
         raw = m.group("num")
@@ -372,9 +396,9 @@ def _power(text: str) -> list[Entity]:
     return out
 
 
-def _money(text: str) -> list[Entity]:
+def _money(text: str, lower: str) -> list[Entity]:
     out: list[Entity] = []
-    for m in _MONEY_PREFIX_RE.finditer(text):
+    for m in _MONEY_PREFIX_RE.finditer(text) if _has_any(text, _CURRENCY_HINTS) else ():
         if not _starts_clean(text, m.start(), ""):
             continue
         cur = _CURRENCY_PREFIX.get(m.group("cur").lower(), "usd")
@@ -387,12 +411,11 @@ def _money(text: str) -> list[Entity]:
         else:
             values = [_number(m.group("num")) * mult]
         out.extend(_money_entity(cur, value) for value in values if value >= 1e6)
-    lower = text.lower()
-    for m in _MONEY_WORD_RE.finditer(lower):
+    for m in _MONEY_WORD_RE.finditer(lower) if _has_any(lower, _CURRENCY_WORD_HINTS) else ():
         if not _starts_clean(lower, m.start()):
             continue
         cur = _CURRENCY_WORD.get(m.group("cur").lower(), "usd")
-        values = _range_values(m.group("lo"), m.group("num"), _MULT[m.group("mult").lower()], _number)
+        values = _range_values(*_ends(m), _MULT[m.group("mult").lower()], _number)
         out.extend(_money_entity(cur, value) for value in values if value >= 1e6)
     return out
 
@@ -402,7 +425,8 @@ def find_quantities(text: str) -> list[Entity]:
     per kind (GPU counts, then power, then money)."""
     seen: set[tuple[str, float, str | None]] = set()
     out: list[Entity] = []
-    for entity in (*_gpu_counts(text), *_power(text), *_money(text), *_other_languages(text)):
+    lower = text.lower()
+    for entity in (*_gpu_counts(text), *_power(text), *_money(text, lower), *_other_languages(text, lower)):
         key = (entity.type, entity.value or 0.0, entity.unit)
         if key in seen:
             continue

@@ -48,6 +48,8 @@ _MARKET_VALUE = re.compile(
     r"\bshares (?:rose|fell|jumped|climbed|slid|dropped)|"
     r"\bstock (?:rose|fell|jumped|climbed|slid|dropped)"
 )
+# Every alternative of _MARKET_VALUE contains one of these: a cheap test first.
+_MARKET_HINTS = ("market", "worth", "shares", "stock")
 # Figures in an earnings report are results, not deals.
 _EARNINGS = re.compile(r"\b(?:revenue|earnings|quarter|quarterly|q[1-4]|guidance|profit|sales|results)\b")
 # Who writes export rules: their rule on chips or compute is an export-control measure.
@@ -60,19 +62,22 @@ TOPICLESS_MIN = 0.9
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Term:
-    """One distinct term's evidence: its strongest zone and how often it appears."""
+    """One distinct term's evidence: its strongest zone, how often it appears, and its score (kept up to
+    date by _add: the decision reads scores many times)."""
 
     shown: str
     weight: float
     zone: float
     count: int = 1
+    score: float = 0.0
 
-    @property
-    def score(self) -> float:
-        # Repeats add a little (a subject is mentioned more than once) but saturate quickly.
-        return self.weight * self.zone * (1.0 + 0.25 * min(self.count - 1, 4))
+    def __post_init__(self) -> None:
+        self.score = self.weight * self.zone
+
+
+_REPEAT = (1.0, 1.25, 1.5, 1.75, 2.0)  # repeats add a little but saturate quickly
 
 
 @dataclass
@@ -103,6 +108,7 @@ def _add(bucket: dict[str, _Term], key: str, shown: str, weight: float, zone: fl
         term.zone = zone
     if weight > term.weight:
         term.weight = weight
+    term.score = term.weight * term.zone * _REPEAT[min(term.count - 1, 4)]
 
 
 def _lead_end(text: str) -> int:
@@ -300,9 +306,9 @@ def _topics(ev: Evidence, quantities: list[Entity], title: str) -> list[tuple[st
     """The article's topics, strongest first, each with its score and the terms behind it."""
     # Large sums are deal evidence: "raises $1.4 billion", "a $30 billion commitment".
     deals = ev.topics.setdefault("funding-deals", {})
-    results = _EARNINGS.search(ev.lowered[: len(title) + _LEAD_CHARS])
-    for q in quantities if results is None else ():
-        if q.type == "money" and usd_value(q) >= 1e8:
+    sums = [q for q in quantities if q.type == "money" and usd_value(q) >= 1e8]
+    if sums and _EARNINGS.search(ev.lowered[: len(title) + _LEAD_CHARS]) is None:
+        for q in sums:
             _add(deals, "$" + q.name, q.name, 2.0, _TITLE if _figure_in(q, title) else _LEAD)
     scored = []
     for topic in TOPICS:
@@ -361,7 +367,7 @@ def _entities(ev: Evidence, vocab: Vocabulary, quantities: list[Entity]) -> list
     return out
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=1024)
 def _words_regex(words: frozenset[str]) -> re.Pattern[str]:
     ordered = sorted(words, key=len, reverse=True)
     spaced = "|".join(re.escape(w) for w in ordered if w.isascii() or not _CJK.search(w))
@@ -373,11 +379,20 @@ def _words_regex(words: frozenset[str]) -> re.Pattern[str]:
     return re.compile("|".join(parts) or "(?!)")
 
 
+@lru_cache(maxsize=8)
+def _word_tuple(words: frozenset[str]) -> tuple[str, ...]:
+    return tuple(words)
+
+
 def _has_word(lowered: str, words: frozenset[str]) -> list[str]:
-    """The words (or phrases) of `words` present in `lowered`, in order of first appearance."""
-    if not words:
+    """The words (or phrases) of `words` present in `lowered`, in order of first appearance.
+
+    A long alternation run over the whole text is slow; only the words that occur at all as substrings
+    go into the regex that finds them on word boundaries and in order, which gives the same result."""
+    found = frozenset(w for w in _word_tuple(words) if w in lowered)
+    if not found:
         return []
-    return list(dict.fromkeys(_words_regex(words).findall(lowered)))
+    return list(dict.fromkeys(_words_regex(found).findall(lowered)))
 
 
 def _importance(
@@ -491,7 +506,10 @@ def _explain(
 def _add_deal_evidence(ev: Evidence, quantities: list[Entity], title: str) -> None:
     """A large sum is generic infrastructure evidence: next to an infrastructure company it makes a
     deal ("Nvidia to invest $5 billion in Intel"), alone it counts for nothing (gated in _features)."""
-    if _MARKET_VALUE.search(ev.lowered[: len(title) + _LEAD_CHARS]):
+    if not any(q.type == "money" and usd_value(q) >= 5e8 for q in quantities):
+        return
+    head = ev.lowered[: len(title) + _LEAD_CHARS]
+    if any(word in head for word in _MARKET_HINTS) and _MARKET_VALUE.search(head):
         return  # "worth $5 trillion" is a share price, not a deal
     for q in quantities:
         if q.type == "money" and usd_value(q) >= 5e8:
