@@ -128,6 +128,27 @@ def _node_regex(node: dict[str, Any]) -> str:
     return body
 
 
+_LATIN_ONE = re.compile(_LATIN_CHAR)
+
+
+def _word_starts(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """Like pattern.finditer(text) with `(?<!_LATIN_CHAR)` before the pattern: a match that starts
+    inside a word is skipped and the search resumes one character later (same matches, found faster)."""
+    pos = 0
+    search = pattern.search
+    latin = _LATIN_ONE.match
+    while True:
+        match = search(text, pos)
+        if match is None:
+            return
+        start = match.start()
+        if start and latin(text, start - 1):
+            pos = start + 1
+            continue
+        yield match
+        pos = match.end()
+
+
 class Matcher:
     """Finds every vocabulary term in a text with one trie-shaped regex per kind of term.
 
@@ -143,17 +164,20 @@ class Matcher:
         ci = [t for (t, cs) in table if not cs and not _NON_LATIN.search(t)]
         cs = [t for (t, cs) in table if cs and not _NON_LATIN.search(t)]
         other = [t for (t, cs) in table if _NON_LATIN.search(t)]
-        self._ci = self._words_regex(ci)
-        self._cs = self._words_regex(cs)
+        self._ci = self._words_regex(ci, lookbehind=True)
+        # Case-sensitive terms start with capitals, which are rare: without a lookbehind at its start
+        # the regex engine skips straight to candidate letters; the boundary is checked in scan().
+        self._cs = self._words_regex(cs, lookbehind=False)
         self._other = re.compile("(" + _trie_regex(other) + ")") if other else None
 
     @staticmethod
-    def _words_regex(terms: list[str]) -> re.Pattern[str] | None:
+    def _words_regex(terms: list[str], *, lookbehind: bool) -> re.Pattern[str] | None:
         # Word-like boundaries that also work for terms ending in punctuation ("A.I.", "U.S."), plus
         # an optional plural.
         if not terms:
             return None
-        return re.compile(f"(?<!{_LATIN_CHAR})(" + _trie_regex(terms) + f")(?:e?s)?(?!{_LATIN_CHAR})")
+        before = f"(?<!{_LATIN_CHAR})" if lookbehind else ""
+        return re.compile(f"{before}(" + _trie_regex(terms) + f")(?:e?s)?(?!{_LATIN_CHAR})")
 
     def scan(self, text: str) -> list[Hit]:
         hits: list[Hit] = []
@@ -164,11 +188,13 @@ class Matcher:
         ]
         if not text.isascii() and _NON_LATIN.search(text):
             passes.append((self._other, lower, False))
+        lookup = self._lookup
         for pattern, subject, cs in passes:
             if pattern is None:
                 continue
-            lookup = self._lookup
-            for match in pattern.finditer(subject):
+            for match in (
+                pattern.finditer(subject) if pattern is not self._cs else _word_starts(pattern, subject)
+            ):
                 term = match.group(1)
                 if not term.isalnum():
                     term = _norm(term, case_sensitive=True)

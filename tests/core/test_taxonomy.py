@@ -211,3 +211,10 @@ def test_export_licence_terms_in_several_languages(text: str) -> None:
 )
 def test_funding_round_and_listing_terms(text: str) -> None:
     assert (TOPIC, "funding-deals") in _found(text)
+
+
+def test_case_sensitive_terms_need_a_word_start() -> None:
+    # A capitalised term inside a longer word does not count, and one right after it still does.
+    assert (ENTITY, "AMD") not in _found("The XAMD index rose.")
+    assert (ENTITY, "AMD") in _found("The XAMD index and AMD rose.")
+    assert (ENTITY, "AMD") in _found("AMD rose.")
