@@ -231,12 +231,22 @@ _NOISE = re.compile(
 
 
 _ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6}|#x[0-9a-fA-F]{2,5});")
+# The part of _NOISE that ASCII text can contain.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def repair(text: str) -> str:
     """Fix mojibake (UTF-8 read as cp874/Thai, cp1252 or Latin-1) and drop emoji and control noise."""
     if not text:
         return ""
+    if text.isascii():
+        # Plain ASCII can carry neither mojibake nor pictographs: only entities and control characters.
+        if "&" in text and _ENTITY.search(text):
+            text = htmllib.unescape(text)
+            if not text.isascii():
+                text = _NOISE.sub("", text)
+                return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+        return _CONTROL.sub("", text) if _CONTROL.search(text) else text
     if _HAS_THAI.search(text):
         text = _THAI_MOJIBAKE.sub(_fix_thai_run, text)
         thai = len(_HAS_THAI.findall(text))

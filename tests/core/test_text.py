@@ -199,3 +199,11 @@ def test_sentences_end_after_numbers_but_not_after_initials() -> None:
 def test_dateline_chrome_is_dropped_but_prose_with_numbers_is_kept() -> None:
     raw = "Published 12 papers on chips.\n\nUpdated: March 3, 2026 10:00 GMT\n\nPosted 3 Mar 2026\n\nBody."
     assert text.clean(raw) == "Published 12 papers on chips.\n\nBody."
+
+
+def test_repair_of_ascii_text_handles_entities_and_controls_only() -> None:
+    assert text.repair("Plain wire copy, nothing to fix.") == "Plain wire copy, nothing to fix."
+    assert text.repair("AT&amp;T\x07 buys racks") == "AT&T buys racks"
+    # An entity that decodes to a pictograph is dropped like any other emoji.
+    assert text.repair("Rocket &#128640; launch") == "Rocket  launch"
+    assert text.repair("Caf&eacute; opens") == "Café opens"
