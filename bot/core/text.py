@@ -93,8 +93,17 @@ _HTML_SNIFF = re.compile(
     r"head|title|script|style|figure|blockquote)\b[^>]*>|&(?:[a-z]{2,8}|#\d{2,6}|#x[0-9a-f]{2,5});",
     re.IGNORECASE,
 )
-_SPACES = re.compile(r"[ \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
-_INLINE_SPACES = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+# Runs of whitespace collapse to one space. The regexes leave a lone plain space alone (replacing it
+# with itself would rebuild the string once per word): they match runs of two or more, or one
+# character that is not a plain space.
+_SPACES = re.compile(
+    r"[ \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]{2,}"
+    r"|[\t\n\r\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]"
+)
+_INLINE_SPACES = re.compile(
+    r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]{2,}"
+    r"|[\t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]"
+)
 
 
 def looks_like_html(raw: str) -> bool:
