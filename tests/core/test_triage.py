@@ -1007,3 +1007,32 @@ def test_a_capex_range_keeps_both_ends(vocab: Vocabulary) -> None:
     )
     money = {e.name for e in result.entities if e.type == "money"}
     assert {"$175B", "$185B"} <= money
+
+
+def test_negative_words_do_not_sink_infrastructure_stories(vocab: Vocabulary) -> None:
+    # A drug maker's GPU supercomputer is infrastructure; a cloud "management console" is not gaming.
+    for title, text in (
+        (
+            "Drugmaker builds AI factory with 1,000 Nvidia Blackwell GPUs for drug discovery",
+            "The supercomputer will train models on trial data in the company's own data center.",
+        ),
+        (
+            "Cloud provider adds H100 capacity view to its management console",
+            "Customers can now reserve GPU capacity for AI training from the web console.",
+        ),
+    ):
+        result = triage(_art("n", title, text), vocab)
+        assert result.relevant, result.explanation
+        assert "gaming" not in result.explanation
+
+
+def test_a_computing_cluster_without_ai_is_not_ai_infrastructure(vocab: Vocabulary) -> None:
+    result = triage(
+        _art(
+            "hpc",
+            "University opens new computing cluster for climate research",
+            "The machine will run weather and ocean models for scientists.",
+        ),
+        vocab,
+    )
+    assert not result.relevant, result.explanation
