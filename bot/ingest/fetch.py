@@ -42,6 +42,7 @@ ACCEPT = (
 )
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
+_CHECKED_URLS = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +271,10 @@ class Fetcher:
         self._sessions: dict[bool, aiohttp.ClientSession] = {}
         self._global: asyncio.Semaphore | None = None
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        # URL -> host for URLs the guard's URL check accepted: that check depends on nothing but
+        # the URL and the policy, and polling asks about the same URLs every cycle. Resolved
+        # addresses are still checked on every new connection and every response's peer.
+        self._checked: dict[tuple[bool, bool, str], str] = {}
         self._closed = False
 
     async def __aenter__(self) -> Fetcher:
@@ -309,6 +314,17 @@ class Fetcher:
             self._sessions[allow_private] = session
         return session
 
+    def _check_url(self, url: str, allow_private: bool, allow_file: bool) -> str:
+        """AddressGuard.check_url, remembered for the URLs it accepted (refusals always re-run)."""
+        key = (allow_private, allow_file, url)
+        host = self._checked.get(key)
+        if host is None:
+            host = self._guards[allow_private].check_url(url, allow_file=allow_file)
+            if len(self._checked) >= _CHECKED_URLS:
+                self._checked.clear()  # a crude bound; refilling costs one check per URL
+            self._checked[key] = host
+        return host
+
     def _host_semaphore(self, host: str) -> asyncio.Semaphore:
         sem = self._hosts.get(host)
         if sem is None:
@@ -331,8 +347,7 @@ class Fetcher:
         """
         if self._closed:
             raise RuntimeError("Fetcher is closed")
-        guard = self._guards[allow_private]
-        host = guard.check_url(url, allow_file=allow_file)
+        host = self._check_url(url, allow_private, allow_file)
         if not host:  # file://
             return await asyncio.to_thread(self._read_file, url, last_modified)
         if self._global is None:
@@ -369,16 +384,18 @@ class Fetcher:
     ) -> FetchResult:
         guard = self._guards[allow_private]
         session = self._session(allow_private)
-        headers: dict[str, str] = {}
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
+        headers: dict[str, str] | None = None
+        if etag or last_modified:
+            headers = {}
+            if etag:
+                headers["If-None-Match"] = etag
+            if last_modified:
+                headers["If-Modified-Since"] = last_modified
         current = url
         chain = [url]
         for hop in range(self.settings.max_redirects + 1):
             if hop:  # the first URL was checked by fetch(), which also took its host's slot
-                await slot.take(guard.check_url(current))
+                await slot.take(self._check_url(current, allow_private, False))
             try:
                 async with session.get(current, headers=headers, allow_redirects=False) as resp:
                     self._check_peer(resp, guard, current)
@@ -488,6 +505,9 @@ class Fetcher:
         if length is not None and length > cap:
             raise FeedError(f"{url}: body of {length:,} bytes is larger than the {cap:,}-byte limit")
         encoding = (resp.headers.get("Content-Encoding") or "identity").strip().lower()
+        if length is not None and encoding in ("identity", ""):
+            # The parser stops at Content-Length, which is within the cap: one read is bounded.
+            return await resp.read()
         if encoding in ("x-gzip",):
             encoding = "gzip"
         decoder: _Decoder | None = None
