@@ -20,7 +20,7 @@ from bot.core.taxonomy import Vocabulary
 from bot.core.triage import story_importance, triage
 from bot.errors import FeedError, UnsafeURLError
 from bot.ingest.fetch import Fetcher
-from bot.ingest.parse import parse_feed_async, to_article
+from bot.ingest.parse import ParsedFeed, item_key, parse_feed_async, to_article
 from bot.ingest.schedule import backoff_delay, next_check, next_check_for, observed_interval
 from bot.log import get_logger
 from bot.models import TOPICS, Article, Card, Story, Triage
@@ -45,6 +45,7 @@ class FeedOutcome:
     status: str  # "new" | "unchanged" | "not_modified" | "error" | "disabled"
     items: int = 0  # entries in the feed document
     new_articles: int = 0
+    normalised: int = 0  # entries that went through to_article (the ones not known already)
     error: str | None = None
 
 
@@ -68,7 +69,7 @@ class _Fetched:
 
     feed: Feed
     not_modified: bool = False
-    articles: list[Article] = field(default_factory=list)
+    parsed: ParsedFeed | None = None
     title: str | None = None
     etag: str | None = None
     last_modified: str | None = None
@@ -208,15 +209,13 @@ class Pipeline:
                 next_check_at=next_check_for(feed, result, now=now, settings=poll, rng=self._rng),
             )
         parsed = await parse_feed_async(result.body, url=result.final_url, content_type=result.content_type)
-        articles = [
-            to_article(item, parsed, feed_id=feed.id, source=feed.title, feed_url=feed.url)
-            for item in parsed.items
-        ]
-        gap = _mean_gap(articles)
+        # Normalising (to_article) waits for the sequential phase, where the store says which
+        # items are known: a changed feed usually repeats most of its items.
+        gap = _mean_gap([i.published or i.updated for i in parsed.items])
         interval = observed_interval(feed.update_interval_s, gap) if gap else feed.update_interval_s
         return _Fetched(
             feed=feed,
-            articles=articles,
+            parsed=parsed,
             title=parsed.title,
             etag=result.etag,
             last_modified=result.last_modified,
@@ -267,23 +266,53 @@ class Pipeline:
             await self.store.feeds.record_not_modified(feed.id, now=now, next_check_at=next_check)
             flog.info("feed.not_modified")
             return FeedOutcome(feed.id, feed.url, "not_modified"), []
+        fresh, normalised = await self._unknown_articles(feed, result.parsed)
+        alertable = self._alertable(feed, fresh, now)
+        items = [_New(a, a.id in alertable) for a in fresh]
+        total = len(result.parsed.items) if result.parsed else 0
+        flog.info(
+            "feed.fetched", items=total, normalised=normalised, new=len(fresh), alertable=len(alertable)
+        )
+        status = "new" if fresh else "unchanged"
+        outcome = FeedOutcome(
+            feed.id, feed.url, status, items=total, new_articles=len(fresh), normalised=normalised
+        )
+        return outcome, items
+
+    async def _unknown_articles(self, feed: Feed, parsed: ParsedFeed | None) -> tuple[list[Article], int]:
+        """The feed's items the store does not hold yet, normalised; and how many were normalised.
+
+        Known items are recognised by their cheap identity (article id from feed URL + guid, the
+        feed's guid, the canonical URL) before any text clean-up or hashing. What is left is
+        normalised and checked once more by content hash, so a feed that rewrites GUIDs and links
+        of items it already published still adds nothing."""
+        if parsed is None:
+            return [], 0
+        articles = self.store.articles
+        keys = [item_key(item, feed.url) for item in parsed.items]
+        known = await articles.existing_ids([k.id for k in keys if k.id is not None])
         fresh: list[Article] = []
-        known = await self.store.articles.existing_ids([a.id for a in result.articles])
-        for article in result.articles:
-            if article.id in known:
+        normalised = 0
+        for item, key in zip(parsed.items, keys, strict=True):
+            if key.id is not None and (
+                key.id in known
+                or await articles.find_duplicate(
+                    feed_id=feed.id, guid=key.guid, url=key.url, content_hash=None
+                )
+            ):
                 continue
-            duplicate = await self.store.articles.find_duplicate(
-                feed_id=feed.id, guid=article.guid, url=article.url, content_hash=article.content_hash
+            article = to_article(item, parsed, feed_id=feed.id, source=feed.title, feed_url=feed.url)
+            normalised += 1
+            # Keyed items had their guid and URL checked above; the content hash is what is left.
+            duplicate = await articles.find_duplicate(
+                feed_id=None if key.id is not None else feed.id,
+                guid=None if key.id is not None else article.guid,
+                url=None if key.id is not None else article.url,
+                content_hash=article.content_hash,
             )
             if duplicate is None:
                 fresh.append(article)
-        alertable = self._alertable(feed, fresh, now)
-        items = [_New(a, a.id in alertable) for a in fresh]
-        flog.info("feed.fetched", items=len(result.articles), new=len(fresh), alertable=len(alertable))
-        status = "new" if fresh else "unchanged"
-        return FeedOutcome(
-            feed.id, feed.url, status, items=len(result.articles), new_articles=len(fresh)
-        ), items
+        return fresh, normalised
 
     async def _record_success(self, result: _Fetched, new_items: int, now: datetime) -> None:
         feed = result.feed
@@ -458,9 +487,9 @@ def _main_entity(items: Sequence[tuple[Article, Triage]]) -> str | None:
     return None
 
 
-def _mean_gap(articles: Sequence[Article]) -> float | None:
+def _mean_gap(published: Sequence[datetime | None]) -> float | None:
     """The mean gap between the feed's recent items, in seconds (how often it really updates)."""
-    dates = sorted({a.published for a in articles if a.published is not None}, reverse=True)[:20]
+    dates = sorted({d for d in published if d is not None}, reverse=True)[:20]
     if len(dates) < 2:
         return None
     return (dates[0] - dates[-1]).total_seconds() / (len(dates) - 1)

@@ -394,3 +394,30 @@ async def test_a_failure_while_storing_loses_nothing_the_feed_is_fetched_again(
     assert titles == {CAMPUS[0], EXPORT_A[0]}
     done = await store.feeds.get(feed.id)
     assert done is not None and done.etag is not None
+
+
+async def test_a_repoll_normalises_only_the_items_the_store_does_not_hold(env, feeds: FeedServer) -> None:
+    store, pipeline = await env()
+    old = [item(1, EXPORT_A, 6), item(2, CAMPUS, 5), item(3, BAKERY, 4)]
+    feeds.bodies["a"] = rss("Outlet A", old)
+    await store.feeds.add(feeds.url("a"), now=NOW, allow_private=True, backfill=True)
+    first = await pipeline.poll_due(NOW)
+    assert (first.feeds[0].normalised, first.feeds[0].new_articles) == (3, 3)
+    # One new item on top of the three known ones: only that one is cleaned up and hashed.
+    feeds.bodies["a"] = rss("Outlet A", [item(4, EXPORT_B, 1), *old])
+    second = (await pipeline.poll_due(NOW + timedelta(days=1))).feeds[0]
+    assert (second.items, second.normalised, second.new_articles) == (4, 1, 1)
+    stored = {s.article.title for s in await store.articles.recent(NOW - timedelta(days=30))}
+    assert stored == {EXPORT_A[0], CAMPUS[0], BAKERY[0], EXPORT_B[0]}
+    # New GUIDs on known links: recognised by the canonical URL, still before normalising.
+    feeds.bodies["a"] = rss(
+        "Outlet A", [Item("y" + i.guid, i.title, i.text, i.published, i.link) for i in old]
+    )
+    third = (await pipeline.poll_due(NOW + timedelta(days=2))).feeds[0]
+    assert (third.normalised, third.new_articles) == (0, 0)
+    # New GUIDs and new links, same text: normalised, then refused by the content hash.
+    moved = [Item("z" + i.guid, i.title, i.text, i.published, i.link + "-moved") for i in old]
+    feeds.bodies["a"] = rss("Outlet A", moved)
+    fourth = (await pipeline.poll_due(NOW + timedelta(days=3))).feeds[0]
+    assert (fourth.normalised, fourth.new_articles) == (3, 0)
+    assert await store.articles.count() == 4

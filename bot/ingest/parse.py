@@ -85,6 +85,25 @@ def article_id(feed_url: str, guid: str) -> str:
     return hashlib.sha256(f"{feed_url}\n{guid}".encode()).hexdigest()[:32]
 
 
+@dataclass(frozen=True, slots=True)
+class ItemKey:
+    """What identifies an item before it is normalised (cheap: no text clean-up, no hashing of
+    the body). `id` is None when the item has neither guid nor link: then only its content
+    hash can identify it, and that needs to_article."""
+
+    id: str | None
+    guid: str | None
+    url: str | None  # canonical
+
+
+def item_key(item: ParsedItem, feed_url: str) -> ItemKey:
+    """The article id, guid and canonical URL to_article will give `item` (same rules, by
+    construction: to_article uses this)."""
+    link = canonical_url(item.link, base=feed_url or None) if item.link else None
+    guid = (item.guid or "").strip() or link or None
+    return ItemKey(id=article_id(feed_url, guid) if guid else None, guid=guid, url=link)
+
+
 def to_article(
     item: ParsedItem,
     feed: ParsedFeed | None = None,
@@ -98,15 +117,15 @@ def to_article(
     `source` and `feed_url` override what `feed` says (the store may know a better title).
     """
     base = feed_url or (feed.url if feed else None)
-    link = canonical_url(item.link, base=base) if item.link else None
-    guid = (item.guid or "").strip() or link or None
+    key = item_key(item, base or "")
+    link, guid = key.url, key.guid
     text = clean(item.html) if item.html else ""
     title = _clean_title(item.title)
     if not title:
         title = _title_from_text(text) or link or "(untitled)"
     outlet = source or (feed.title if feed else None) or host_of(base or link or "") or None
     return Article(
-        id=article_id(base or "", guid or content_hash(title, text)),
+        id=key.id or article_id(base or "", content_hash(title, text)),
         title=title,
         text=text,
         url=link,
