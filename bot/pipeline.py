@@ -26,7 +26,7 @@ from bot.log import get_logger
 from bot.models import TOPICS, Article, Card, Story, Triage
 from bot.routing import route_pending
 from bot.store import Store
-from bot.store.articles import StoredArticle
+from bot.store.articles import ArticleRepository, StoredArticle
 from bot.store.feeds import Feed
 
 log = get_logger(__name__)
@@ -266,7 +266,9 @@ class Pipeline:
             await self.store.feeds.record_not_modified(feed.id, now=now, next_check_at=next_check)
             flog.info("feed.not_modified")
             return FeedOutcome(feed.id, feed.url, "not_modified"), []
-        fresh, normalised = await self._unknown_articles(feed, result.parsed)
+        fresh, normalised = (
+            await unknown_articles(self.store.articles, feed, result.parsed) if result.parsed else ([], 0)
+        )
         alertable = self._alertable(feed, fresh, now)
         items = [_New(a, a.id in alertable) for a in fresh]
         total = len(result.parsed.items) if result.parsed else 0
@@ -278,41 +280,6 @@ class Pipeline:
             feed.id, feed.url, status, items=total, new_articles=len(fresh), normalised=normalised
         )
         return outcome, items
-
-    async def _unknown_articles(self, feed: Feed, parsed: ParsedFeed | None) -> tuple[list[Article], int]:
-        """The feed's items the store does not hold yet, normalised; and how many were normalised.
-
-        Known items are recognised by their cheap identity (article id from feed URL + guid, the
-        feed's guid, the canonical URL) before any text clean-up or hashing. What is left is
-        normalised and checked once more by content hash, so a feed that rewrites GUIDs and links
-        of items it already published still adds nothing."""
-        if parsed is None:
-            return [], 0
-        articles = self.store.articles
-        keys = [item_key(item, feed.url) for item in parsed.items]
-        known = await articles.existing_ids([k.id for k in keys if k.id is not None])
-        fresh: list[Article] = []
-        normalised = 0
-        for item, key in zip(parsed.items, keys, strict=True):
-            if key.id is not None and (
-                key.id in known
-                or await articles.find_duplicate(
-                    feed_id=feed.id, guid=key.guid, url=key.url, content_hash=None
-                )
-            ):
-                continue
-            article = to_article(item, parsed, feed_id=feed.id, source=feed.title, feed_url=feed.url)
-            normalised += 1
-            # Keyed items had their guid and URL checked above; the content hash is what is left.
-            duplicate = await articles.find_duplicate(
-                feed_id=None if key.id is not None else feed.id,
-                guid=None if key.id is not None else article.guid,
-                url=None if key.id is not None else article.url,
-                content_hash=article.content_hash,
-            )
-            if duplicate is None:
-                fresh.append(article)
-        return fresh, normalised
 
     async def _record_success(self, result: _Fetched, new_items: int, now: datetime) -> None:
         feed = result.feed
@@ -474,6 +441,39 @@ class Pipeline:
     async def _route(self, now: datetime) -> int:
         """Turn the story updates just recorded into deliveries for the subscribed channels."""
         return await route_pending(self.store, now)
+
+
+async def unknown_articles(
+    articles: ArticleRepository, feed: Feed, parsed: ParsedFeed
+) -> tuple[list[Article], int]:
+    """The feed's items the store does not hold yet, normalised; and how many were normalised.
+
+    Known items are recognised by their cheap identity (article id from feed URL + guid, the
+    feed's guid, the canonical URL) before any text clean-up or hashing. What is left is
+    normalised and checked once more by content hash, so a feed that rewrites GUIDs and links
+    of items it already published still adds nothing."""
+    keys = [item_key(item, feed.url) for item in parsed.items]
+    known = await articles.existing_ids([k.id for k in keys if k.id is not None])
+    fresh: list[Article] = []
+    normalised = 0
+    for item, key in zip(parsed.items, keys, strict=True):
+        if key.id is not None and (
+            key.id in known
+            or await articles.find_duplicate(feed_id=feed.id, guid=key.guid, url=key.url, content_hash=None)
+        ):
+            continue
+        article = to_article(item, parsed, feed_id=feed.id, source=feed.title, feed_url=feed.url)
+        normalised += 1
+        # Keyed items had their guid and URL checked above; the content hash is what is left.
+        duplicate = await articles.find_duplicate(
+            feed_id=None if key.id is not None else feed.id,
+            guid=None if key.id is not None else article.guid,
+            url=None if key.id is not None else article.url,
+            content_hash=article.content_hash,
+        )
+        if duplicate is None:
+            fresh.append(article)
+    return fresh, normalised
 
 
 def _main_entity(items: Sequence[tuple[Article, Triage]]) -> str | None:
