@@ -8,6 +8,7 @@ report of an event founds its story.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -46,6 +47,7 @@ class FeedOutcome:
     items: int = 0  # entries in the feed document
     new_articles: int = 0
     normalised: int = 0  # entries that went through to_article (the ones not known already)
+    same_body: bool = False  # a 200 with the body of the last successful poll: not parsed again
     error: str | None = None
 
 
@@ -70,6 +72,8 @@ class _Fetched:
     feed: Feed
     not_modified: bool = False
     parsed: ParsedFeed | None = None
+    body_hash: bytes | None = None
+    same_body: bool = False
     title: str | None = None
     etag: str | None = None
     last_modified: str | None = None
@@ -105,6 +109,11 @@ class Pipeline:
         self._rng = rng or random.Random()
         self._restored = False
         self._lock = asyncio.Lock()  # one poll at a time: the story index is shared state
+        # feed id -> (digest of the body, its TTL) from the last successful poll. Servers without
+        # ETag/Last-Modified (or whose validators change on every request) answer 200 with the
+        # same bytes; those need no parse. In memory only: after a restart each feed is parsed
+        # once more, which costs one parse, never an item.
+        self._bodies: dict[int, tuple[bytes, float | None]] = {}
         # Called with each feed's outcome as it is recorded (the demo's progress display uses it).
         self.on_feed_done: Callable[[FeedOutcome], None] | None = None
 
@@ -208,6 +217,19 @@ class Pipeline:
                 not_modified=True,
                 next_check_at=next_check_for(feed, result, now=now, settings=poll, rng=self._rng),
             )
+        body_hash = hashlib.blake2b(result.body, digest_size=16).digest()
+        last = self._bodies.get(feed.id)
+        if last is not None and last[0] == body_hash:
+            return _Fetched(
+                feed=feed,
+                same_body=True,
+                body_hash=body_hash,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                next_check_at=next_check_for(
+                    feed, result, now=now, settings=poll, rng=self._rng, parsed=_Ttl(last[1])
+                ),
+            )
         parsed = await parse_feed_async(result.body, url=result.final_url, content_type=result.content_type)
         # Normalising (to_article) waits for the sequential phase, where the store says which
         # items are known: a changed feed usually repeats most of its items.
@@ -216,6 +238,7 @@ class Pipeline:
         return _Fetched(
             feed=feed,
             parsed=parsed,
+            body_hash=body_hash,
             title=parsed.title,
             etag=result.etag,
             last_modified=result.last_modified,
@@ -273,16 +296,30 @@ class Pipeline:
         items = [_New(a, a.id in alertable) for a in fresh]
         total = len(result.parsed.items) if result.parsed else 0
         flog.info(
-            "feed.fetched", items=total, normalised=normalised, new=len(fresh), alertable=len(alertable)
+            "feed.fetched",
+            items=total,
+            normalised=normalised,
+            new=len(fresh),
+            alertable=len(alertable),
+            same_body=result.same_body,
         )
         status = "new" if fresh else "unchanged"
         outcome = FeedOutcome(
-            feed.id, feed.url, status, items=total, new_articles=len(fresh), normalised=normalised
+            feed.id,
+            feed.url,
+            status,
+            items=total,
+            new_articles=len(fresh),
+            normalised=normalised,
+            same_body=result.same_body,
         )
         return outcome, items
 
     async def _record_success(self, result: _Fetched, new_items: int, now: datetime) -> None:
         feed = result.feed
+        if result.body_hash is not None and not result.same_body:
+            # Only now, with every item of this body stored, may the same body be skipped.
+            self._bodies[feed.id] = (result.body_hash, result.parsed.ttl_s if result.parsed else None)
         await self.store.feeds.record_success(
             feed.id,
             now=now,
@@ -474,6 +511,13 @@ async def unknown_articles(
         if duplicate is None:
             fresh.append(article)
     return fresh, normalised
+
+
+@dataclass(frozen=True, slots=True)
+class _Ttl:
+    """The TTL a feed stated in the body that was not parsed again (for next_check_for)."""
+
+    ttl_s: float | None
 
 
 def _main_entity(items: Sequence[tuple[Article, Triage]]) -> str | None:

@@ -421,3 +421,32 @@ async def test_a_repoll_normalises_only_the_items_the_store_does_not_hold(env, f
     fourth = (await pipeline.poll_due(NOW + timedelta(days=3))).feeds[0]
     assert (fourth.normalised, fourth.new_articles) == (3, 0)
     assert await store.articles.count() == 4
+
+
+async def test_the_same_body_without_validators_is_not_parsed_again(env, feeds: FeedServer) -> None:
+    store, pipeline = await env()
+    served: dict[str, int] = {}
+
+    async def no_validators(request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        served[name] = served.get(name, 0) + 1
+        assert "If-None-Match" not in request.headers and "If-Modified-Since" not in request.headers
+        return web.Response(body=feeds.bodies[name], headers={"Content-Type": "application/rss+xml"})
+
+    feeds.handle = no_validators  # type: ignore[method-assign]
+    old = [item(1, EXPORT_A, 6), item(2, CAMPUS, 5)]
+    feeds.bodies["a"] = rss("Outlet A", old)
+    await store.feeds.add(feeds.url("a"), now=NOW, allow_private=True, backfill=True)
+    first = (await pipeline.poll_due(NOW)).feeds[0]
+    assert (first.status, first.same_body, first.items, first.new_articles) == ("new", False, 2, 2)
+    # Fetched again (200, no validators to send), the same bytes: not parsed, nothing new.
+    again = (await pipeline.poll_due(NOW + timedelta(days=1))).feeds[0]
+    assert (again.status, again.same_body, again.items, again.new_articles) == ("unchanged", True, 0, 0)
+    assert served["a"] == 2
+    after = await store.feeds.get(first.feed_id)
+    assert after is not None and after.next_check_at > NOW + timedelta(days=1)
+    # A changed body is parsed and its new item stored.
+    feeds.bodies["a"] = rss("Outlet A", [item(3, EXPORT_B, 1), *old])
+    changed = (await pipeline.poll_due(NOW + timedelta(days=2))).feeds[0]
+    assert (changed.same_body, changed.items, changed.new_articles) == (False, 3, 1)
+    assert await store.articles.count() == 3
