@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 from bot.models import Article, Entity, Triage
 
@@ -98,8 +98,19 @@ def _is_phrase(alt: str) -> bool:
 _PHRASES = {name: [a for a in alts if _is_phrase(a)] for name, alts in EVENT_PATTERNS.items()}
 # One small pattern per phrase: a literal start lets the regex engine skip ahead quickly, which is
 # several times faster than one alternation of every phrase.
+def _literal_prefix(pattern: str) -> str:
+    """The literal text every match of `pattern` starts with ("" when it starts with a choice)."""
+    prefix = ""
+    for i, char in enumerate(pattern):
+        if char in "\\[](){}?*+|.^$" or pattern[i + 1 : i + 2] in ("?", "*", "+", "{"):
+            break
+        prefix += char
+    return prefix
+
+
+# (kind, literal every match contains, pattern): the substring test is far cheaper than a regex call.
 _PHRASE_PATTERNS = [
-    (name, re.compile(alt + r"\b")) for name, alts in _PHRASES.items() for alt in alts
+    (name, _literal_prefix(alt), re.compile(alt + r"\b")) for name, alts in _PHRASES.items() for alt in alts
 ]
 _SINGLE_WORD_EVENTS = {
     name: re.compile("|".join(alt for alt in alts if not _is_phrase(alt)))
@@ -187,19 +198,25 @@ IDF_FLOOR = 0.0  # added to every IDF; 0 lets a word found in every article coun
 
 # Words: runs of letters/digits outside the CJK blocks; CJK runs become character bigrams.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f"
-_TOKEN = re.compile(rf"[^\W_{_CJK}](?:[^\W{_CJK}]|['’](?=[^\W_{_CJK}]))*|[{_CJK}]+")
+# (Word characters, then apostrophe-joined parts: the same matches as one alternation per character,
+# without the per-character branching.)
+_TOKEN = re.compile(rf"[^\W_{_CJK}][^\W{_CJK}]*(?:['’][^\W_{_CJK}][^\W{_CJK}]*)*|[{_CJK}]+")
 _CJK_RUN = re.compile(rf"[{_CJK}]")
 _HAS_DIGIT = re.compile(r"\d")
 _UNIT_TOKEN = re.compile(r"\d+(?:[.,]\d+)?[a-z]{1,3}")  # "9b", "4nm", "5x": the figure already counts
 _HIRAGANA_PAIR = re.compile("[\u3040-\u309f]{2}")
 _CJK_FUNCTION = re.compile("[的了是在和与及等也而将对为于从由这那其之・、。「」（）]")
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？][\"'”’)])\s+|(?<=[.!?。！？])\s+|\s*\n\s*")
-_NUMBER = (
-    r"\d{1,3}(?:,\d{3})+(?:\.\d+)?"  # 1,400 or 1,400.5
-    r"|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])"  # 100 000 (French, space-grouped)
-    r"|\d{1,3}(?:\.\d{3})+(?![\d,])"  # 30.000 (German thousands)
-    r"|\d+,\d{1,2}(?![\d])"  # 9,7 (decimal comma)
-    r"|\d+(?:\.\d+)?"
+# A whitespace run after a sentence end (optionally behind a closing quote), or one holding a line
+# break. Written to start with the whitespace itself so the regex engine can skip to candidates.
+_SENTENCE_END = re.compile(r"\s(?:(?<=[.!?。！？]\s)|(?<=[.!?。！？][\"'”’)]\s)|(?<=\n)|(?=\s*\n))\s*")
+# A number, by its digits after the first one (the first is matched separately in _NUM, so the
+# pattern starts with a digit and the engine skips straight to digits).
+_NUMBER_REST = (
+    r"\d{0,2}(?:,\d{3})+(?:\.\d+)?"  # 1,400 or 1,400.5
+    r"|\d{0,2}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])"  # 100 000 (French, space-grouped)
+    r"|\d{0,2}(?:\.\d{3})+(?![\d,])"  # 30.000 (German thousands)
+    r"|\d*,\d{1,2}(?![\d])"  # 9,7 (decimal comma)
+    r"|\d*(?:\.\d+)?"
 )
 _MAGNITUDE = {
     "thousand": 1e3,
@@ -242,14 +259,19 @@ _NUMBER_WORDS = {
     "a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "six": 6.0,
     "seven": 7.0, "eight": 8.0, "nine": 9.0, "ten": 10.0, "half a": 0.5, "a half": 0.5,
 }
-_NUM = re.compile(r"(?<![A-Za-z0-9_.,\u00c0-\u024f])(" + _NUMBER + r")(?![\d])")
-# A number word directly before a magnitude or power unit ("one million", "a gigawatt").
-_NUM_WORD = re.compile(
-    r"\b(half an?|an?|one|two|three|four|five|six|seven|eight|nine|ten)"
-    r"(?=\s+(?:thousand|million|billion|trillion|gigawatts?|megawatts?)\b)",
-    re.IGNORECASE,
+# A number not glued to a word or another number (the look-behind sits after the first digit).
+_NUM = re.compile(r"(\d(?<![A-Za-z0-9_.,\u00c0-\u024f]\d)(?:" + _NUMBER_REST + r"))(?![\d])")
+# A number word directly before a magnitude or power unit ("one million", "a gigawatt"): the units
+# are found first, then the word that ends right before each (much cheaper than trying the number
+# words at every word boundary).
+_MAG_WORD = re.compile(r"\s+(?:thousand|million|billion|trillion|gigawatts?|megawatts?)\b", re.IGNORECASE)
+_NUM_WORD_END = re.compile(
+    r"\b(half an?|an?|one|two|three|four|five|six|seven|eight|nine|ten)$", re.IGNORECASE
 )
-_WORDY = re.compile(r"illion|thousand|gigawatt|megawatt", re.IGNORECASE)
+_NUM_WORD_SPAN = len("half an")
+_WORDY_PARTS = ("illion", "thousand", "gigawatt", "megawatt")
+_WORDY = re.compile("|".join(_WORDY_PARTS), re.IGNORECASE)
+_MAG_WORD_LOWER = re.compile(r"(?:thousand|million|billion|trillion|gigawatts?|megawatts?)\b")
 _CURRENCY = re.compile(r"(?:(?:US|A|C|HK|S|R)?\$|€|£|¥|\b(?:USD|EUR))\s?$")
 _MAG = re.compile(
     r"\s?(thousand|millions?|millionen|mio|millones|milh(?:ões|ão)|milioni|mn|billion|milliarden?|mrd"
@@ -302,7 +324,12 @@ _CJK_DATE = re.compile(r"月(\d{1,2})日")
 DATELINE = re.compile(r"^[A-ZÀ-Ý][A-ZÀ-Ý .'-]{1,40}(?:,[^()\n]{1,40})? \([^)\n]{1,40}\)\s*[-–—]+\s*")
 # Reporting periods: "Q3", "third-quarter", "3Q" all name the same quarter.
 _QUARTER = re.compile(r"\b(?:Q([1-4])|([1-4])Q|(first|second|third|fourth)[- ]quarter)\b", re.IGNORECASE)
+_QUARTER_LOWER = re.compile(r"\b(?:q([1-4])|([1-4])q|(first|second|third|fourth)[- ]quarter)\b")
 _ORDINAL_QUARTER = {"first": "1", "second": "2", "third": "3", "fourth": "4"}
+_Q_DIGIT = re.compile(r"q[1-4]|[1-4]q")
+_DIGIT = re.compile(r"\d")
+_CURRENCY_ENDS = frozenset("$€£¥DR")
+_UNIT_STARTS = frozenset("-%％×倍")
 _MAYBE_FIGURE = re.compile(r"\d|illion|igawatt|egawatt|thousand|uarter", re.IGNORECASE)
 _POWER_UNITS = {
     "gw": 1000.0,
@@ -389,15 +416,21 @@ _DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}")
 _DOT_THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+")
 
 
+_GROUPING = re.compile(r"[,\s\u00a0\u202f]")
+
+
+@lru_cache(maxsize=20_000)
 def _value(number: str, magnitude: str | None) -> float:
-    if number[0].isalpha():
+    if number.isdigit():  # the common case; float() reads any decimal digits
+        value = float(number)
+    elif number[0].isalpha():
         value = _NUMBER_WORDS.get(number.lower(), 1.0)
     elif _DECIMAL_COMMA.fullmatch(number):  # "9,7 Milliarden"
         value = float(number.replace(",", "."))
     elif not magnitude and _DOT_THOUSANDS.fullmatch(number):  # "30.000 GPUs"; "$1.125 billion" is a decimal
         value = float(number.replace(".", ""))
     else:
-        value = float(re.sub(r"[,\s\u00a0\u202f]", "", number))
+        value = float(_GROUPING.sub("", number))
     if magnitude:
         value *= _MAGNITUDE.get(magnitude.lower().rstrip("."), 1.0)
     return value
@@ -420,33 +453,97 @@ def _date_at(text: str, start: int, end: int, day: int) -> tuple[str, str, int] 
     """A month-day date around the day number at text[start:end], in any of our languages."""
     if not 1 <= day <= 31:
         return None
-    before = _MONTH_BEFORE.search(text, max(0, start - 12), start)
+    # Each pattern needs a space before / a full stop or space after / 月 after: checked first.
+    before = None
+    if text[start - 1 : start].isspace():
+        before = _MONTH_BEFORE.search(text, max(0, start - 12), start)
     if before:
         month = _MONTHS[before.group(1).lower()]
         return f"d:{month:02d}-{day:02d}", text[before.start() : end], before.start()
-    after = _MONTH_AFTER.match(text, end)
+    following = text[end : end + 1]
+    after = _MONTH_AFTER.match(text, end) if following == "." or following.isspace() else None
     if after:
         month = _MONTHS[after.group(1).lower()]
         return f"d:{month:02d}-{day:02d}", text[start : after.end()], start
-    cjk = _CJK_DATE.match(text, end)
+    cjk = _CJK_DATE.match(text, end) if following == "月" else None
     if cjk and day <= 12:  # "2月15日": the number we hold is the month
         return f"d:{day:02d}-{int(cjk.group(1)):02d}", text[start : cjk.end()], start
     return None
 
 
+# Characters that match ASCII letters case-insensitively without lower-casing to them (or that
+# lower-case to two characters): only without them does a lower-cased copy stand in for a
+# case-insensitive search, offsets included.
+_ODD_CASE = ("\u0130", "\u0131", "\u017f", "\u212a")
+
+
+def _plain_lower(text: str) -> str | None:
+    """The lower-cased text when case-sensitive patterns on it find what case-insensitive ones
+    find on `text`, at the same offsets; else None."""
+    if text.isascii() or not any(char in text for char in _ODD_CASE):
+        return text.lower()
+    return None
+
+
+def _quarters(text: str) -> list[tuple[str, str, int]]:
+    lower = _plain_lower(text)
+    if lower is None:
+        matches = list(_QUARTER.finditer(text))
+    elif "quarter" in lower or _Q_DIGIT.search(lower) is not None:
+        matches = list(_QUARTER_LOWER.finditer(lower))
+    else:
+        return []
+    out = []
+    for m in matches:
+        quarter = m.group(1) or m.group(2) or _ORDINAL_QUARTER[m.group(3).lower()]
+        out.append(("q:" + quarter, text[m.start() : m.end()], m.start()))
+    return out
+
+
+def _unit_word_starts(text: str) -> list[int]:
+    """Where the whitespace before each magnitude or power word ("  million") starts."""
+    lower = _plain_lower(text)
+    if lower is None:
+        if not _WORDY.search(text):
+            return []
+        return [m.start() for m in _MAG_WORD.finditer(text)]
+    if not any(word in lower for word in _WORDY_PARTS):
+        return []
+    starts = []
+    for m in _MAG_WORD_LOWER.finditer(lower):
+        stop = m.start()
+        if stop and lower[stop - 1].isspace():
+            stop -= 1
+            while stop and lower[stop - 1].isspace():
+                stop -= 1
+            starts.append(stop)
+    return starts
+
+
 def _figures_at(text: str) -> list[tuple[str, str, int]]:
     """(normalised key, text as written, offset) for each figure, in order."""
-    if not _MAYBE_FIGURE.search(text):
+    if not _DIGIT.search(text) and not _MAYBE_FIGURE.search(text):  # the first test is much cheaper
         return []
     found: list[tuple[str, str, int]] = []
     numbers = list(_NUM.finditer(text))
-    if _WORDY.search(text):
-        numbers += _NUM_WORD.finditer(text)
+    for stop in _unit_word_starts(text):
+        word = _NUM_WORD_END.search(text, max(0, stop - _NUM_WORD_SPAN), stop)
+        if word is not None:
+            numbers.append(word)
     for m in numbers:
         start, end = m.start(), m.end()
         number = m.group(1)
-        currency = _CURRENCY.search(text, max(0, start - 5), start)
-        mag = _MAG.match(text, end)
+        # A currency sign or code ends at most two characters (a space, a line break) before.
+        currency = (
+            None
+            if _CURRENCY_ENDS.isdisjoint(text[max(0, start - 3) : start])
+            else _CURRENCY.search(text, max(0, start - 5), start)
+        )
+        # Magnitudes and units start with a space, a letter or one of a few signs: after anything
+        # else ("2025,", "12.") none of their patterns can match, so none is tried.
+        following = text[end : end + 1]
+        tail = bool(following) and (following.isalpha() or following.isspace() or following in _UNIT_STARTS)
+        mag = _MAG.match(text, end) if tail else None
         magnitude = (mag.group(1) or mag.group(2)) if mag else None
         # Single letters are magnitudes only after a currency sign ("$5bn", "$5B"), not "5 m".
         if magnitude and magnitude.lower() in ("m", "b", "t") and not currency:
@@ -457,16 +554,16 @@ def _figures_at(text: str) -> list[tuple[str, str, int]]:
         unit: re.Match[str] | None = None
         if currency:
             start, key = currency.start(), "usd:" + _fmt(value)
-        elif unit := _MONEY_UNIT.match(text, after):
+        elif tail and (unit := _MONEY_UNIT.match(text, after)):
             key = "usd:" + _fmt(value)
-        elif unit := _POWER.match(text, after):
+        elif tail and (unit := _POWER.match(text, after)):
             factor = _POWER_UNITS.get((unit.group(1) or unit.group(2)).lower().rstrip("s"), 1.0)
             key = "mw:" + _fmt(value * factor)
-        elif unit := _PERCENT.match(text, after):
+        elif tail and (unit := _PERCENT.match(text, after)):
             key = "pct:" + _fmt(value)
-        elif unit := _TIMES.match(text, after):
+        elif tail and (unit := _TIMES.match(text, after)):
             key = "x:" + _fmt(value)
-        elif unit := _COUNT.match(text, after):
+        elif tail and (unit := _COUNT.match(text, after)):
             key = "n:" + _fmt(value)
         elif magnitude or not (value < 100 or ("." not in number and 1900 <= value <= 2100)):
             # Years, small counts and ordinals are not evidence of one specific event.
@@ -480,9 +577,7 @@ def _figures_at(text: str) -> list[tuple[str, str, int]]:
         stop = unit.end() if unit else after
         found.append((key, text[start:stop].strip(), start))
     if "uarter" in text or "Q" in text:
-        for m in _QUARTER.finditer(text):
-            quarter = m.group(1) or m.group(2) or _ORDINAL_QUARTER[m.group(3).lower()]
-            found.append(("q:" + quarter, m.group(0), m.start()))
+        found += _quarters(text)
     return found
 
 
@@ -516,6 +611,59 @@ def _word(lower: str) -> str | None:
     return None if stem in STOPWORDS else stem
 
 
+# What each distinct token (as written) contributes is worked out once and kept: articles repeat
+# their words and the stream repeats the language's. Per token: its lower-cased word (CJK runs have
+# none: their character bigrams stand in for words), and per headline style (running text, Title
+# Case, ALL CAPS) the step it adds to the terms: (stem, boosted as a name, counts as a name).
+_Step = tuple[str, bool, bool]
+_TOKEN_CACHE_MAX = 100_000
+_LOWER: dict[str, str] = {}
+_CJK_GRAMS: dict[str, tuple[str, ...]] = {}
+_STEPS: tuple[dict[str, _Step], dict[str, _Step], dict[str, _Step]] = ({}, {}, {})
+_CASED, _TITLE_CASE, _SHOUTING = 0, 1, 2  # indexes into _STEPS
+
+
+def _learn_token(token: str) -> None:
+    if len(_LOWER) + len(_CJK_GRAMS) >= _TOKEN_CACHE_MAX:
+        _LOWER.clear()
+        _CJK_GRAMS.clear()
+        for steps in _STEPS:
+            steps.clear()
+    key, first = token, token[0]
+    if first >= "\u3040" and _CJK_RUN.match(first):
+        # No spaces between CJK words: character bigrams stand in for words. Particles and function
+        # characters say nothing about the event.
+        _CJK_GRAMS[key] = tuple(
+            gram
+            for gram in (token[i : i + 2] for i in range(len(token) - 1))
+            if not (_CJK_FUNCTION.search(gram) or _HIRAGANA_PAIR.match(gram))
+        )
+        return
+    alpha = token.isalpha()
+    if not alpha and ("'" in token or "’" in token):
+        head, _, tail = token.replace("’", "'").partition("'")
+        if head.lower() in _ELISIONS and tail:
+            token = tail  # French/Italian "l'industrie", "d'euros" -> "industrie", "euros"
+            first, alpha = token[0], token.isalpha()
+    lower = token.lower()
+    _LOWER[key] = token if lower == token else lower
+    stem = _word(lower)
+    if stem is None:
+        return
+    # Names (capitalised or alphanumeric like "H20") say which event this is more than prose, and
+    # they read the same in every language. In a Title Case or ALL CAPS headline only "DeepSeek"-style
+    # words and alphanumerics stand out.
+    if alpha:
+        named = (first.isupper(), not token[1:].islower(), False)
+    else:
+        digit = _HAS_DIGIT.search(token) is not None
+        named = (digit or first.isupper(), digit, digit)
+    plain: _Step = (stem, False, False)
+    name: _Step = (stem, stem not in COMMON_WORDS, True)
+    for steps, is_name in zip(_STEPS, named, strict=True):
+        steps[key] = name if is_name else plain
+
+
 def _add_words(
     terms: dict[str, float],
     names: set[str],
@@ -524,57 +672,85 @@ def _add_words(
     skip: frozenset[str] = frozenset(),
     cased: bool = True,
     seen: set[str] | None = None,
+    tokens: list[str] | None = None,
 ) -> tuple[int, int]:
     """Add the text's words to `terms`; collect name-like ones in `names`. Returns (words, English
-    function words) so the caller can tell English from other languages."""
-    shouting = not cased and text.isupper()
+    function words) so the caller can tell English from other languages. `tokens` are the text's
+    _TOKEN matches when the caller has them already."""
+    if tokens is None:
+        tokens = _TOKEN.findall(text)
+    for token in set(tokens).difference(_LOWER):
+        if token not in _CJK_GRAMS:
+            _learn_token(token)
+    found = list(map(_LOWER.get, tokens))
+    if None in found:  # CJK runs (or tokens just dropped from a full cache)
+        return _add_words_each(terms, names, text, weight, skip, cased, seen, tokens)
+    lowers = cast("list[str]", found)
+    steps = _STEPS[_CASED if cased else _SHOUTING if text.isupper() else _TITLE_CASE]
+    # Every token has its lower-cased word, so its steps were learned after the last cache reset.
+    hits = list(filter(None, map(steps.get, tokens)))
+    if seen is not None:
+        seen.update(lowers)
+    if skip:
+        hits = [hit for hit in hits if hit[0] not in skip]
+    name_weight = weight * NAME_BOOST
+    get = terms.get
+    # In text order, so every sum comes out exactly as it always has.
+    for stem, boosted, named in hits:
+        if named:
+            names.add(stem)
+        terms[stem] = get(stem, 0.0) + (name_weight if boosted else weight)
+    return len(tokens), sum(map(ENGLISH_MARKERS.__contains__, lowers))
+
+
+def _add_words_each(
+    terms: dict[str, float],
+    names: set[str],
+    text: str,
+    weight: float,
+    skip: frozenset[str],
+    cased: bool,
+    seen: set[str] | None,
+    tokens: list[str],
+) -> tuple[int, int]:
+    """_add_words token by token: for text with CJK runs."""
+    mode = _CASED if cased else _SHOUTING if text.isupper() else _TITLE_CASE
+    name_weight = weight * NAME_BOOST
+    cjk_weight = weight * CJK_WEIGHT
     words = english = 0
-    for token in _TOKEN.findall(text):
-        first = token[0]
-        if first >= "\u3040" and _CJK_RUN.match(first):
-            # No spaces between CJK words: character bigrams stand in for words.
-            for i in range(len(token) - 1):
-                gram = token[i : i + 2]
-                # Particles and function characters say nothing about the event.
-                if _CJK_FUNCTION.search(gram) or _HIRAGANA_PAIR.match(gram):
-                    continue
-                terms[gram] = terms.get(gram, 0.0) + weight * CJK_WEIGHT
+    get = terms.get
+    for token in tokens:
+        if token not in _LOWER and token not in _CJK_GRAMS:
+            _learn_token(token)
+        grams = _CJK_GRAMS.get(token)
+        if grams is not None:
+            for gram in grams:
+                terms[gram] = get(gram, 0.0) + cjk_weight
             continue
-        alpha = token.isalpha()
-        if not alpha and ("'" in token or "’" in token):
-            head, _, tail = token.replace("’", "'").partition("'")
-            if head.lower() in _ELISIONS and tail:
-                token = tail  # French/Italian "l'industrie", "d'euros" -> "industrie", "euros"
-                first, alpha = token[0], token.isalpha()
-        lower = token.lower()
+        lower = _LOWER.get(token)
+        if lower is None:  # dropped by a cache reset just now
+            _learn_token(token)
+            lower = _LOWER[token]
         words += 1
         if seen is not None:
             seen.add(lower)
         if lower in ENGLISH_MARKERS:
             english += 1
-        stem = _word(lower)
-        if stem is None or stem in skip:
+        step = _STEPS[mode].get(token)
+        if step is None or step[0] in skip:
             continue
-        # Names (capitalised or alphanumeric like "H20") say which event this is more than prose,
-        # and they read the same in every language.
-        if not alpha:
-            capital = _HAS_DIGIT.search(token) is not None or (cased and first.isupper())
-        elif cased:
-            capital = first.isupper()
-        else:  # a Title Case or ALL CAPS headline: only "DeepSeek"-style or short acronyms stand out
-            capital = not shouting and not token[1:].islower()
-        if capital:
+        stem, boosted, named = step
+        if named:
             names.add(stem)
-            if stem not in COMMON_WORDS:
-                terms[stem] = terms.get(stem, 0.0) + weight * NAME_BOOST
-                continue
-        terms[stem] = terms.get(stem, 0.0) + weight
+        terms[stem] = get(stem, 0.0) + (name_weight if boosted else weight)
     return words, english
 
 
-def _title_case(title: str) -> bool:
+def _title_case(title: str, tokens: list[str] | None = None) -> bool:
     """Headlines In Title Case (or ALL CAPS) capitalise every word: capitals then mean nothing."""
-    words = [w for w in _TOKEN.findall(title) if w.isalpha() and len(w) > 3 and not _CJK_RUN.match(w)]
+    if tokens is None:
+        tokens = _TOKEN.findall(title)
+    words = [w for w in tokens if w.isalpha() and len(w) > 3 and not _CJK_RUN.match(w)]
     return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
 
 
@@ -587,8 +763,8 @@ def event_types(text: str) -> set[str]:
 
 def _phrase_events(lower: str, found: set[str] | None = None) -> set[str]:
     out: set[str] = set()
-    for name, pattern in _PHRASE_PATTERNS:
-        if name in out or (found and name in found):
+    for name, literal, pattern in _PHRASE_PATTERNS:
+        if name in out or (found and name in found) or literal not in lower:
             continue
         for m in pattern.finditer(lower):
             start = m.start()
@@ -656,13 +832,10 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
         if not key.startswith(("d:", "q:")):
             facts.setdefault(term, written)
         names.add(term)
-    lead_events: set[str] = set()
-    for word in head_words:
-        lead_events |= _word_events(word)
-    lead_events |= _phrase_events(text[:lead_end].lower(), lead_events)
-    events = set(lead_events)
-    for word in rest_words:
-        events |= _word_events(word)
+    lead_events: set[str] = set().union(*map(_word_events, head_words))
+    head_lower = text[:lead_end].lower()
+    lead_events |= _phrase_events(head_lower, lead_events)
+    events = lead_events.union(*map(_word_events, rest_words))
     every_word = rest_words | head_words
     for name, mentions in MENTION_WORDS.items():
         if name not in events and not mentions.isdisjoint(every_word):
@@ -670,7 +843,6 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
     for name in lead_events:
         terms["ev:" + name] = EVENT_TERM_WEIGHT
     if triage is not None:
-        head_lower = text[:lead_end].lower()
         for entity in triage.entities:
             found = _entity_term(entity)
             if found is None:
