@@ -21,7 +21,7 @@ from bot.core.taxonomy import Vocabulary
 from bot.core.triage import story_importance, triage
 from bot.errors import FeedError, UnsafeURLError
 from bot.ingest.fetch import Fetcher
-from bot.ingest.parse import ParsedFeed, item_key, parse_feed_async, to_article
+from bot.ingest.parse import ParsedFeed, guid_id, item_key, parse_feed_async, to_article
 from bot.ingest.schedule import backoff_delay, next_check, next_check_for, observed_interval
 from bot.log import get_logger
 from bot.models import TOPICS, Article, Card, Story, Triage
@@ -489,14 +489,20 @@ async def unknown_articles(
     feed's guid, the canonical URL) before any text clean-up or hashing. What is left is
     normalised and checked once more by content hash, so a feed that rewrites GUIDs and links
     of items it already published still adds nothing."""
-    keys = [item_key(item, feed.url) for item in parsed.items]
-    known = await articles.existing_ids([k.id for k in keys if k.id is not None])
+    # Ids first, from the guid alone where there is one (canonicalising links costs about as
+    # much as the rest of the identity); guid-less items need their canonical link for an id.
+    by_guid = [guid_id(i, feed.url) for i in parsed.items]
+    keys = [None if g else item_key(i, feed.url) for i, g in zip(parsed.items, by_guid, strict=True)]
+    ids = [g or (k.id if k else None) for g, k in zip(by_guid, keys, strict=True)]
+    known = await articles.existing_ids([i for i in ids if i is not None])
     fresh: list[Article] = []
     normalised = 0
-    for item, key in zip(parsed.items, keys, strict=True):
-        if key.id is not None and (
-            key.id in known
-            or await articles.find_duplicate(feed_id=feed.id, guid=key.guid, url=key.url, content_hash=None)
+    for item, maybe_key, item_id in zip(parsed.items, keys, ids, strict=True):
+        if item_id is not None and item_id in known:
+            continue
+        key = maybe_key or item_key(item, feed.url)
+        if key.id is not None and await articles.find_duplicate(
+            feed_id=feed.id, guid=key.guid, url=key.url, content_hash=None
         ):
             continue
         article = to_article(item, parsed, feed_id=feed.id, source=feed.title, feed_url=feed.url)

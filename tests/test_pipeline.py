@@ -450,3 +450,26 @@ async def test_the_same_body_without_validators_is_not_parsed_again(env, feeds: 
     changed = (await pipeline.poll_due(NOW + timedelta(days=2))).feeds[0]
     assert (changed.same_body, changed.items, changed.new_articles) == (False, 3, 1)
     assert await store.articles.count() == 3
+
+
+async def test_items_without_guids_are_known_by_their_canonical_link(env, feeds: FeedServer) -> None:
+    store, pipeline = await env()
+
+    def no_guids(items: list[Item]) -> bytes:
+        body = rss("Outlet A", items).decode()
+        for i in items:
+            body = body.replace(f"<guid>{escape(i.guid)}</guid>", "")
+        assert "<guid>" not in body
+        return body.encode()
+
+    old = [item(1, EXPORT_A, 6), item(2, CAMPUS, 5)]
+    feeds.bodies["a"] = no_guids(old)
+    await store.feeds.add(feeds.url("a"), now=NOW, allow_private=True, backfill=True)
+    first = (await pipeline.poll_due(NOW)).feeds[0]
+    assert (first.normalised, first.new_articles) == (2, 2)
+    # The links gain tracking parameters; one item is new.
+    tracked = [Item(i.guid, i.title, i.text, i.published, i.link + "?utm_source=rss") for i in old]
+    feeds.bodies["a"] = no_guids([item(3, EXPORT_B, 1), *tracked])
+    second = (await pipeline.poll_due(NOW + timedelta(days=1))).feeds[0]
+    assert (second.items, second.normalised, second.new_articles) == (3, 1, 1)
+    assert await store.articles.count() == 3

@@ -104,6 +104,13 @@ def item_key(item: ParsedItem, feed_url: str) -> ItemKey:
     return ItemKey(id=article_id(feed_url, guid) if guid else None, guid=guid, url=link)
 
 
+def guid_id(item: ParsedItem, feed_url: str) -> str | None:
+    """item_key(item, feed_url).id when the item has a guid, without canonicalising its link
+    (the cheapest test for an item seen before); None when the item has no guid."""
+    guid = (item.guid or "").strip()
+    return article_id(feed_url, guid) if guid else None
+
+
 def to_article(
     item: ParsedItem,
     feed: ParsedFeed | None = None,
