@@ -21,12 +21,12 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import feedparser
-from bot.core.analyze import analyze
-from bot.core.stories import StoryIndex, features
-from bot.core.taxonomy import load_vocabulary
-from bot.core.triage import triage
 
 from bot.core import text as textmod
+from bot.core.analyze import analyze
+from bot.core.stories import StoryFeatures, StoryIndex, features
+from bot.core.taxonomy import Vocabulary, load_vocabulary
+from bot.core.triage import triage
 from bot.models import Article
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
@@ -55,14 +55,20 @@ def as_rss(rows: list[dict[str, str]]) -> bytes:
     ).encode()
 
 
-def best_of(repeat: int, func: Callable[[], object]) -> float:
+def timed(repeat: int, func: Callable[[], object]) -> list[float]:
+    """Seconds per call over `repeat` calls. The bench's own prepared data is moved out of the
+    collector's reach first (gc.freeze), so the collector walks only what the measured code makes."""
     times = []
     for _ in range(repeat):
         gc.collect()
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        gc.freeze()
+        try:
+            start = time.perf_counter()
+            func()
+            times.append(time.perf_counter() - start)
+        finally:
+            gc.unfreeze()
+    return times
 
 
 def core_throughput(rows: list[dict[str, str]], repeat: int) -> None:
@@ -90,13 +96,26 @@ def core_throughput(rows: list[dict[str, str]], repeat: int) -> None:
             )
         analyze(articles, vocab=vocab)
 
-    run_core()  # warm caches (vocabulary regexes, imports)
-    core_s = best_of(repeat, run_core)
-    parse_s = best_of(repeat, lambda: feedparser.parse(rss))
+    # The first pass pays for cold caches (compiled vocabulary, per-word caches); a long-running
+    # process pays that once, so the steady state is best-of-N after it. Both are printed.
+    cold = timed(1, run_core)[0]
+    feedparser.parse(rss)  # warm feedparser too
+    core = timed(repeat, run_core)
+    parse = timed(repeat, lambda: feedparser.parse(rss))
     n = len(rows)
-    print(f"core: {n} articles in {core_s * 1000:.1f} ms -> {n / core_s:,.0f} articles/s (target >= 300)")
-    print(f"feedparser on the same {n} items as RSS: {parse_s * 1000:.1f} ms")
-    print(f"ratio core / feedparser: {core_s / parse_s:.2f} (target <= 1)")
+    core_s, parse_s = min(core), min(parse)
+    print(
+        f"core, first pass (cold caches): {n} articles in {cold * 1000:.1f} ms -> {n / cold:,.0f} articles/s"
+    )
+    print(
+        f"core, best of {repeat}: {n} articles in {core_s * 1000:.1f} ms -> {n / core_s:,.0f} articles/s "
+        f"(median {n / statistics.median(core):,.0f}; target >= 300)"
+    )
+    print(f"feedparser on the same {n} items as RSS, best of {repeat}: {parse_s * 1000:.1f} ms")
+    print(
+        f"ratio core / feedparser: {core_s / parse_s:.2f} best, "
+        f"{statistics.median(core) / statistics.median(parse):.2f} median (target <= 1)"
+    )
 
 
 def synthetic_article(rng: random.Random, i: int, when: datetime) -> Article:
@@ -112,40 +131,61 @@ def synthetic_article(rng: random.Random, i: int, when: datetime) -> Article:
     return Article(id=f"syn-{i}", title=title, text=text, published=when, source=f"outlet{i % 40}")
 
 
-def assignment_cost(stored: int, probes: int = 300) -> float:
-    """Mean seconds to assign one new article after `stored` articles spread over a year."""
-    vocab = load_vocabulary()
-    rng = random.Random(7)
+POOL = 10_000  # distinct prepared articles; a larger store reuses them ~36 days apart (never in one window)
+PROBES = 300
+_pool: list[StoryFeatures] = []
+
+
+def prepared_pool(vocab: Vocabulary) -> list[StoryFeatures]:
+    """Features of POOL distinct synthetic articles (triage and features are not what this part
+    measures, and preparing 100,000 would take most of the run)."""
+    if not _pool:
+        rng = random.Random(7)
+        when = datetime(2026, 1, 1, tzinfo=UTC)
+        for i in range(POOL + PROBES):
+            art = synthetic_article(rng, i, when)
+            _pool.append(features(art, triage(art, vocab)))
+    return _pool
+
+
+def assignment_cost(stored: int) -> tuple[float, float]:
+    """(median, mean) seconds to assign one new article after `stored` articles spread over a year,
+    with stories expiring behind the window as a running service would expire them."""
+    pool = prepared_pool(load_vocabulary())
     index = StoryIndex(window=timedelta(hours=96))
     start = datetime(2026, 1, 1, tzinfo=UTC)
     step = timedelta(days=365) / stored
-    prepared = []
-    for i in range(stored + probes):
-        art = synthetic_article(rng, i, start + step * min(i, stored))
-        prepared.append((art, features(art, triage(art, vocab))))
-    for i, (art, feats) in enumerate(prepared[:stored]):
-        assert art.published is not None
-        index.assign(art.id, feats, art.published)
+    when = start
+    for i in range(stored):
+        when = start + step * i
+        index.assign(f"stored-{i}", pool[i % POOL], when)
         if i % 1000 == 999:
-            index.expire(art.published - timedelta(hours=192))
+            index.expire(when - timedelta(hours=192))
     samples = []
-    for art, feats in prepared[stored:]:
-        assert art.published is not None
-        t0 = time.perf_counter()
-        index.assign(art.id, feats, art.published)
-        samples.append(time.perf_counter() - t0)
-    return statistics.mean(samples)
+    gc.collect()
+    gc.freeze()
+    try:
+        for j, feats in enumerate(pool[POOL:]):
+            t0 = time.perf_counter()
+            index.assign(f"probe-{j}", feats, when)
+            samples.append(time.perf_counter() - t0)
+    finally:
+        gc.unfreeze()
+    return statistics.median(samples), statistics.mean(samples)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.core")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     rows = load_raw_articles()
     core_throughput(rows, args.repeat)
-    small = assignment_cost(1_000)
-    large = assignment_cost(100_000)
-    print(f"assign one article: {small * 1e6:.0f} us with 1,000 stored, {large * 1e6:.0f} us with 100,000")
+    small, small_mean = assignment_cost(1_000)
+    large, large_mean = assignment_cost(100_000)
+    print(
+        f"assign one article (median of {PROBES}): {small * 1e6:.0f} us with 1,000 stored, "
+        f"{large * 1e6:.0f} us with 100,000 (means {small_mean * 1e6:.0f} / {large_mean * 1e6:.0f} us)"
+    )
     print(f"ratio 100,000 / 1,000: {large / small:.2f} (flat is ~1)")
 
 

@@ -913,6 +913,23 @@ class StoryIndex:
         self._idf_cache[term] = value
         return value
 
+    def _weighted(self, terms: Mapping[str, float]) -> dict[str, float]:
+        """Each term's weight times its IDF (cached IDFs read inline: this runs for every term)."""
+        cache = self._idf_cache
+        out: dict[str, float] = {}
+        missing = [t for t in terms if t not in cache]
+        if missing:
+            # _idf inlined: the same expression, without two calls per term.
+            docs = self._docs + PRIOR_DOCS + 1.0
+            df = self._df.get
+            log = math.log
+            for t in missing:
+                prior = PRIOR_DOCS * PRIOR_COMMON_SHARE if t in COMMON_WORDS else 0.0
+                cache[t] = log(docs / (df(t, 0) + prior + 0.5)) + IDF_FLOOR
+        for t, w in terms.items():
+            out[t] = w * cache[t]
+        return out
+
     def _refresh_idf(self) -> None:
         self._idf_cache.clear()
         self._idf_docs = self._docs
@@ -928,22 +945,22 @@ class StoryIndex:
         if self._docs > self._idf_docs * (1 + IDF_REFRESH):
             self._refresh_idf()
         df = self._df
-        cache = self._idf_cache
+        get = df.get
+        forget = self._idf_cache.pop
         for term in feats.terms:
-            df[term] = df.get(term, 0) + 1
-            cache.pop(term, None)  # the article's own terms are always current
+            df[term] = get(term, 0) + 1
+            forget(term, None)  # the article's own terms are always current
 
     def assign(
         self, article_id: str, feats: StoryFeatures, when: datetime, *, learn: bool = True
     ) -> Assignment:
         if learn:
             self.learn(feats)
-        idf = self.idf
-        weights = {t: w * idf(t) for t, w in feats.terms.items()}
-        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        weights = self._weighted(feats.terms)
+        norm = math.sqrt(sum([w * w for w in weights.values()])) or 1.0
 
         neutral = {t: weights[t] for t in feats.neutral if t in weights}
-        neutral_norm = math.sqrt(sum(w * w for w in neutral.values())) or 1.0
+        neutral_norm = math.sqrt(sum([w * w for w in neutral.values()])) or 1.0
 
         best: _Story | None = None
         best_score = 0.0
@@ -1038,9 +1055,8 @@ class StoryIndex:
 
     def _similarity(self, weights: Mapping[str, float], norm: float, story: _Story) -> float:
         if story.generation != self._generation:
-            idf = self.idf
-            story.weighted = {t: tf * idf(t) for t, tf in story.terms.items()}
-            story.norm = math.sqrt(sum(w * w for w in story.weighted.values())) or 1.0
+            story.weighted = self._weighted(story.terms)
+            story.norm = math.sqrt(sum([w * w for w in story.weighted.values()])) or 1.0
             story.generation = self._generation
         theirs = story.weighted
         if len(weights) < len(theirs):
@@ -1062,14 +1078,21 @@ class StoryIndex:
         return dot / (norm * story.neutral_norm)
 
     def _merge_terms(self, story: _Story, terms: Mapping[str, float]) -> None:
-        merged = story.terms
+        old = story.terms
         n = story.articles
-        # Running mean so the centroid does not drift towards whichever outlet wrote longest.
-        for term in set(merged) | set(terms):
-            merged[term] = merged.get(term, 0.0) * (n - 1) / n + terms.get(term, 0.0) / n
+        # Running mean so the centroid does not drift towards whichever outlet wrote longest. (The
+        # same arithmetic as `old.get(t, 0.0) * (n - 1) / n + terms.get(t, 0.0) / n` for every term,
+        # without the additions of zero.)
+        if n == 1 and not old:
+            merged = dict(terms)
+        else:
+            merged = {t: w * (n - 1) / n for t, w in old.items()}
+            for t, w in terms.items():
+                merged[t] = merged[t] + w / n if t in merged else w / n
+        story.terms = merged
         if len(merged) > STORY_TERMS:
-            idf = self.idf
-            keep = sorted(merged, key=lambda t: merged[t] * idf(t), reverse=True)[:STORY_TERMS]
+            weighted = self._weighted(merged)
+            keep = sorted(weighted, key=weighted.__getitem__, reverse=True)[:STORY_TERMS]
             story.terms = {t: merged[t] for t in keep}
         story.generation = -1  # its weighted vector must be recomputed
         story.neutral_generation = -2
