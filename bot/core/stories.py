@@ -1031,15 +1031,17 @@ class StoryIndex:
         names = sorted(neutral, key=neutral.__getitem__, reverse=True)[:QUERY_KEYS]
         keys += [k for k in names if k not in keys]
         votes: dict[str, float] = {}
+        get = votes.get
+        postings = self._postings
         for key in keys:
-            posting = self._postings.get(key)
+            posting = postings.get(key)
             if not posting or len(posting) > MAX_POSTING:
                 continue
             w = weights[key]
             # Newest stories first, and only so many: work per key stays bounded however busy
             # the window is (postings are in insertion order, so the newest are at the end).
             for story_id in islice(reversed(posting), RECENT_POSTINGS):
-                votes[story_id] = votes.get(story_id, 0.0) + w
+                votes[story_id] = get(story_id, 0.0) + w
         ranked = sorted(votes, key=votes.__getitem__, reverse=True)
         out: list[_Story] = []
         window = self.window
@@ -1060,9 +1062,9 @@ class StoryIndex:
             story.generation = self._generation
         theirs = story.weighted
         if len(weights) < len(theirs):
-            dot = sum(w * theirs[t] for t, w in weights.items() if t in theirs)
+            dot = sum([w * theirs[t] for t, w in weights.items() if t in theirs])
         else:
-            dot = sum(w * weights[t] for t, w in theirs.items() if t in weights)
+            dot = sum([w * weights[t] for t, w in theirs.items() if t in weights])
         return dot / (norm * story.norm)
 
     def _neutral_similarity(self, neutral: Mapping[str, float], norm: float, story: _Story) -> float:
