@@ -149,7 +149,7 @@ def find_dates(sentence: str, published: datetime | None = None) -> list[FoundDa
         year = int(m.group(3)) if m.group(3) else (_nearest_year(month, day, pub) if pub else None)
         if year is not None and _valid(year, month, day):
             add(f"{year:04d}-{month:02d}-{day:02d}", m)
-    for m in _CJK_DATE.finditer(sentence):
+    for m in _CJK_DATE.finditer(sentence) if "月" in sentence else ():
         month = int(m.group(2))
         if not 1 <= month <= 12:
             continue

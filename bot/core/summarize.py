@@ -141,7 +141,7 @@ def _content_words(lower: str) -> frozenset[str]:
 
 def _is_english(text: str) -> bool:
     words = _WORD.findall(text[:1500].lower())
-    return bool(words) and sum(w in _ENGLISH for w in words) >= 0.12 * len(words)
+    return bool(words) and sum(map(_ENGLISH.__contains__, words)) >= 0.12 * len(words)
 
 
 def _overlap(words: frozenset[str], title: set[str]) -> float:
