@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -114,12 +115,15 @@ class _Sentence:
     dateline: bool = False  # opened with a wire dateline (the report's lead)
 
 
-def _sentences_of(text: str) -> list[str]:
+# A story's card is rebuilt each time the story gains an article, from all of its articles: the
+# per-article work (sentences, language) is kept for recent texts instead of being redone.
+@lru_cache(maxsize=1024)
+def _sentences_of(text: str) -> tuple[str, ...]:
     try:
         from bot.core.text import sentences
     except ImportError:  # the text module is not available: fall back to the cheap splitter
-        return split_sentences(text)
-    return sentences(text)
+        return tuple(split_sentences(text))
+    return tuple(sentences(text))
 
 
 def _acceptable(sentence: str, lower: str, n_words: int) -> bool:
@@ -139,6 +143,7 @@ def _content_words(lower: str) -> frozenset[str]:
     return frozenset(_WORD.findall(lower)) - _STOP
 
 
+@lru_cache(maxsize=1024)
 def _is_english(text: str) -> bool:
     words = _WORD.findall(text[:1500].lower())
     return bool(words) and sum(map(_ENGLISH.__contains__, words)) >= 0.12 * len(words)
