@@ -22,6 +22,7 @@ from xml.sax.saxutils import escape
 
 import feedparser
 
+from bot.core import summarize as summarize_mod
 from bot.core import text as textmod
 from bot.core.analyze import analyze
 from bot.core.stories import StoryFeatures, StoryIndex, features
@@ -76,6 +77,13 @@ def core_throughput(rows: list[dict[str, str]], repeat: int) -> None:
     rss = as_rss(rows)
 
     def run_core() -> None:
+        # Caches keyed by a whole article text would turn every repeat into a replay of the first
+        # run; a stream of new articles never hits them, so they start empty each time. (Caches of
+        # words and figures stay: the stream repeats those.)
+        for name in ("_sentences_of", "_is_english"):
+            clear = getattr(getattr(summarize_mod, name, None), "cache_clear", None)
+            if clear is not None:
+                clear()
         articles = []
         for r in rows:
             title = textmod.repair(r["title"])
