@@ -817,8 +817,8 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
     words = sum(c[0] for c in counts)
     english = words > 0 and sum(c[1] for c in counts) >= ENGLISH_SHARE * words
     # Dampen repetition: a word said ten times is not ten times the evidence.
-    for key, value in terms.items():
-        terms[key] = math.sqrt(value)
+    sqrt = math.sqrt
+    terms = {key: sqrt(value) for key, value in terms.items()}
 
     facts: dict[str, str] = {}
     text = title + "\n" + lead + "\n" + rest

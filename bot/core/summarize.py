@@ -139,6 +139,10 @@ def _acceptable(sentence: str, lower: str, n_words: int) -> bool:
     return not _BOILERPLATE.search(lower)
 
 
+def _cjk_count(text: str) -> int:
+    return 0 if text.isascii() else len(_CJK_CHARS.findall(text))
+
+
 def _content_words(lower: str) -> frozenset[str]:
     return frozenset(_WORD.findall(lower)) - _STOP
 
@@ -249,7 +253,7 @@ def summarize(
                 continue
             lower = text.lower()
             words = _content_words(lower)
-            mentioned = sum(1 for n in names if n in lower)
+            mentioned = sum(map(lower.__contains__, names))
             figure = bool(_FIGURE.search(text))
             forward = len(words & _FORWARD)
             if figure and year is not None:
@@ -268,12 +272,12 @@ def summarize(
                     entities=mentioned,
                     main=bool(main_lower and main_lower in lower),
                     # CJK text has no spaces: count about one word per three characters.
-                    ok=_acceptable(text, lower, len(words) + 2 + len(_CJK_CHARS.findall(text)) // 3),
+                    ok=_acceptable(text, lower, len(words) + 2 + _cjk_count(text) // 3),
                     personal=not words.isdisjoint(_FIRST_PERSON),
                     dateline=dateline is not None,
                 )
             )
-    good = [s for s in pool if s.ok and any(s.text in t for t in texts[s.article : s.article + 1])]
+    good = [s for s in pool if s.ok and s.text in texts[s.article]]
 
     chosen: list[_Sentence] = []
 
