@@ -86,6 +86,7 @@ _BOILERPLATE = re.compile(  # matched against lower-cased text
     r"|https?://|www\.|@\w|©",
 )
 _END = re.compile(r"[.!。！।؟\"'”’)\]]$")
+_END_CHARS = frozenset(".!。！।؟\"'”’)]")
 _OPEN_QUOTES = "\"“«„"
 _STOP = frozenset(
     """a an and are as at be been but by for from has have in into is it its of on or that the their
@@ -132,7 +133,9 @@ def _acceptable(sentence: str, lower: str, n_words: int) -> bool:
     first = sentence[0]
     if first.islower() or first in _OPEN_QUOTES or first in "-–—•*|([":
         return False
-    if sentence.endswith("?") or not _END.search(sentence):
+    # The last character decides (the pattern's "$" also allows one trailing line break).
+    ends = sentence[-1] in _END_CHARS or (sentence.endswith("\n") and _END.search(sentence) is not None)
+    if sentence.endswith("?") or not ends:
         return False
     if sentence.count('"') % 2 or sentence.count("“") != sentence.count("”"):
         return False
