@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.app import App
+from bot.cli import main
 from bot.config import LLMSettings, parse_settings
 from bot.llm import LLMSummarizer
 from bot.models import Article, Card, SourceRef, Triage
@@ -308,3 +311,27 @@ async def test_the_polling_pipeline_stores_llm_cards_when_configured(
     assert [s.card.backend if s.card else None for s in stories] == ["llm:test-model"]
     assert stories[0].card is not None
     assert stories[0].card.what_changed.startswith("Nvidia expects a $5.5 billion charge")
+
+
+async def test_analyze_uses_the_configured_llm_backend(fake: tuple[FakeOpenAI, str], tmp_path: Path) -> None:
+    """`infrawire analyze` writes cards with the configured backend (in a thread: it runs its own loop)."""
+    state, url = fake
+    config = tmp_path / "llm.toml"
+    config.write_text(f'[summarizer]\nbackend = "llm"\n[llm]\nbase_url = "{url}"\nmodel = "test-model"\n')
+    articles = tmp_path / "in.jsonl"
+    articles.write_text(
+        json.dumps({"id": "n1", "title": "Nvidia takes H20 charge", "text": ARTICLE_TEXT}) + "\n"
+    )
+
+    def run() -> tuple[int, str]:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            code = main(["analyze", "--json", "--config", str(config), str(articles)])
+        return code, out.getvalue()
+
+    code, out = await asyncio.to_thread(run)
+    assert code == 0
+    row = json.loads(out)
+    assert row["relevant"]
+    assert row["card"]["what_changed"] == GOOD["what_changed"]
+    assert len(state.requests) == 1
