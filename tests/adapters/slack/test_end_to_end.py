@@ -8,14 +8,10 @@ bolt's signature check and the adapter.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from adapters.slack.adapter import Pacer, SlackAdapter
@@ -23,6 +19,7 @@ from bot.config import parse_settings
 from bot.store import Store
 from tests.adapters.slack.conftest import FakeClock, post_command, tokens
 from tests.adapters.slack.fake_slack_api import TEAM_ID, FakeSlack
+from tests.fixtures.outlets import rss
 
 pytest.importorskip("bot.core.triage", reason="the core is not in the tree yet")
 taxonomy = pytest.importorskip("bot.core.taxonomy", reason="the core is not in the tree yet")
@@ -45,30 +42,6 @@ SECOND = (
     "under new export controls from the Bureau of Industry and Security. The company expects a $5.5 "
     "billion charge; AMD said its MI308 accelerators are covered too.",
 )
-
-
-def rss(outlet: str, guid: str, link: str, item: tuple[str, str], published: datetime) -> bytes:
-    return (
-        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{outlet}</title>'
-        f"<item><title>{escape(item[0])}</title><link>{link}</link><guid>{guid}</guid>"
-        f"<pubDate>{format_datetime(published)}</pubDate><description>{escape(item[1])}</description>"
-        "</item></channel></rss>"
-    ).encode()
-
-
-@pytest.fixture
-async def outlets() -> AsyncIterator[tuple[dict[str, bytes], TestServer]]:
-    bodies: dict[str, bytes] = {}
-
-    async def feed(request: web.Request) -> web.Response:
-        return web.Response(body=bodies[request.match_info["name"]], content_type="application/rss+xml")
-
-    app = web.Application()
-    app.router.add_get("/{name}", feed)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    yield bodies, server
-    await server.close()
 
 
 def blocks_text(blocks: list[dict]) -> str:
