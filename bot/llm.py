@@ -27,6 +27,7 @@ from bot.core.grounding import ground_card, source_index
 from bot.core.taxonomy import AUDIENCES
 from bot.log import get_logger
 from bot.models import Article, Card, TimelineEvent, Triage
+from bot.serialize import CARD_FIELDS
 
 log = get_logger(__name__)
 
@@ -52,15 +53,7 @@ Answer with the JSON object only."""
 CARD_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
-    "required": [
-        "what_changed",
-        "why_it_matters",
-        "who_should_care",
-        "what_to_do_next",
-        "key_takeaways",
-        "future_implications",
-        "timeline",
-    ],
+    "required": list(CARD_FIELDS),
     "properties": {
         "what_changed": {"type": "string"},
         "why_it_matters": {"type": "string"},

@@ -6,6 +6,17 @@ from typing import Any
 
 from bot.models import Card, Entity, SourceRef, TimelineEvent, Triage
 
+# The card's own content, in display order: what `analyze --json` prints and an LLM must write.
+CARD_FIELDS: tuple[str, ...] = (
+    "what_changed",
+    "why_it_matters",
+    "who_should_care",
+    "what_to_do_next",
+    "key_takeaways",
+    "future_implications",
+    "timeline",
+)
+
 
 def entity_to_dict(entity: Entity) -> dict[str, Any]:
     out: dict[str, Any] = {"name": entity.name, "type": entity.type}

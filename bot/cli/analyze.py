@@ -22,7 +22,7 @@ from bot.core.taxonomy import load_vocabulary
 from bot.inputs import load_inputs
 from bot.messages import CardMessage
 from bot.models import AnalyzedArticle
-from bot.serialize import card_to_dict, entity_to_dict
+from bot.serialize import CARD_FIELDS, card_to_dict, entity_to_dict
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -91,18 +91,7 @@ def to_json(item: AnalyzedArticle) -> dict[str, Any]:
         ],
         "story": item.story_id,
         "explanation": triage.explanation,
-        "card": {
-            key: card[key]
-            for key in (
-                "what_changed",
-                "why_it_matters",
-                "who_should_care",
-                "what_to_do_next",
-                "key_takeaways",
-                "future_implications",
-                "timeline",
-            )
-        },
+        "card": {key: card[key] for key in CARD_FIELDS},
     }
 
 
