@@ -21,9 +21,10 @@ from bot.ingest.parse import parse_feed_async, to_article
 from .conftest import poll_settings
 
 _REPO = Path(__file__).resolve().parents[2]
+# Resolved, so that a ../shared reached through a symbolic link still contains its own files.
 CORPUS = next(
     (
-        p
+        p.resolve()
         for p in (_REPO.parent / "shared" / "feedparser-tests", Path("/work/shared/feedparser-tests"))
         if p.is_dir()
     ),
