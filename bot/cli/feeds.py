@@ -112,9 +112,7 @@ def _state(feed: Feed) -> str:
     return "ok" if feed.last_success_at else "new"
 
 
-def run_list(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
-
+def _all_feeds(settings: Settings) -> list[Feed]:
     async def go() -> list[Feed]:
         store = await _with_store(settings)
         try:
@@ -122,7 +120,11 @@ def run_list(args: argparse.Namespace) -> int:
         finally:
             await store.close()
 
-    feeds = asyncio.run(go())
+    return asyncio.run(go())
+
+
+def run_list(args: argparse.Namespace) -> int:
+    feeds = _all_feeds(load_settings(args.config))
     if not feeds:
         print("no feeds")
     for feed in feeds:
@@ -277,16 +279,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
-
-    async def go() -> list[Feed]:
-        store = await _with_store(settings)
-        try:
-            return await store.feeds.list()
-        finally:
-            await store.close()
-
-    feeds = asyncio.run(go())
+    feeds = _all_feeds(load_settings(args.config))
     write_opml(feeds, args.file)
     print(f"exported {len(feeds)} feeds to {args.file}")
     return 0
