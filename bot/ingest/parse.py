@@ -28,6 +28,7 @@ from feedparser.datetimes import _parse_date
 
 from bot.core.text import clean, content_hash, html_to_text, looks_like_html, repair
 from bot.errors import FeedError
+from bot.ingest.fastxml import FastFeed, parse_fast
 from bot.ingest.urls import canonical_url, host_of
 from bot.models import Article
 
@@ -269,6 +270,44 @@ def _ttl(feed: Any) -> float | None:
 
 
 def _parse_xml_feed(body: bytes, *, url: str, content_type: str | None) -> ParsedFeed:
+    # Plain well-formed UTF-8 feeds take the expat path (same result, a tenth of the time);
+    # everything else, feedparser.
+    fixed = _honest_content_type(body, content_type)
+    fast = parse_fast(body, url=url, content_type=fixed)
+    if fast is not None:
+        return _from_fast(fast, url)
+    return _parse_with_feedparser(body, url=url, content_type=content_type)
+
+
+def _from_fast(fast: FastFeed, url: str) -> ParsedFeed:
+    items: list[ParsedItem] = []
+    for entry in fast.items:
+        author = " ".join(entry.author.split())[:200] if entry.author else None
+        item = ParsedItem(
+            guid=_text(entry.guid),
+            link=_text(entry.link),
+            title=entry.title,
+            html=entry.html,
+            author=author or None,
+            published=_struct_to_utc(entry.published),
+            updated=_struct_to_utc(entry.updated),
+        )
+        if item.title.strip() or item.html.strip() or item.link:
+            items.append(item)
+    meta = {"ttl": fast.ttl or "", "sy_updateperiod": fast.update_period or ""}
+    if fast.update_frequency is not None:
+        meta["sy_updatefrequency"] = fast.update_frequency
+    return ParsedFeed(
+        url=url,
+        title=_text(fast.title),
+        link=_text(fast.link),
+        ttl_s=_ttl(meta),
+        items=tuple(items),
+        format=fast.version,
+    )
+
+
+def _parse_with_feedparser(body: bytes, *, url: str, content_type: str | None) -> ParsedFeed:
     headers = {"content-location": url}
     fixed = _honest_content_type(body, content_type)
     if fixed:
