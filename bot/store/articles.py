@@ -77,16 +77,15 @@ class ArticleRepository:
             params.append(content_hash)
         if not clauses:
             return None
-        # One query; SQLite answers each OR branch from its own index.
-        async with self.conn.execute(
+        # One query, one trip to the database thread (execute_fetchall: no cursor round trips);
+        # SQLite answers each OR branch from its own index.
+        rows = await self.conn.execute_fetchall(
             "SELECT id FROM articles WHERE " + " OR ".join(clauses) + " LIMIT 1", params
-        ) as cur:
-            row = await cur.fetchone()
-        return str(row[0]) if row else None
+        )
+        return next((str(row[0]) for row in rows), None)
 
     async def exists(self, article_id: str) -> bool:
-        async with self.conn.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)) as cur:
-            return await cur.fetchone() is not None
+        return bool(await self.conn.execute_fetchall("SELECT 1 FROM articles WHERE id = ?", (article_id,)))
 
     async def existing_ids(self, ids: builtins.list[str]) -> set[str]:
         """Which of `ids` are stored already (one query per 500 ids: the common re-poll case)."""
@@ -94,8 +93,8 @@ class ArticleRepository:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" for _ in chunk)
-            async with self.conn.execute(f"SELECT id FROM articles WHERE id IN ({marks})", chunk) as cur:
-                found.update(row[0] for row in await cur.fetchall())
+            rows = await self.conn.execute_fetchall(f"SELECT id FROM articles WHERE id IN ({marks})", chunk)
+            found.update(row[0] for row in rows)
         return found
 
     async def insert(
