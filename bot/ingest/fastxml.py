@@ -99,7 +99,10 @@ _EMAIL = re.compile(
     r"""([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))(\?subject=\S+)?"""
 )
 _ENTITY_LIKE = re.compile(r"&([A-Za-z0-9_]+);")
-_BASE = re.compile(rb"(?:xml:|\s)base\s*=")  # xml:base (or feedparser's bare "base") moves the base URI
+# An absolute http(s) URL that urllib's split and unsplit reproduce exactly: lower-case scheme,
+# a host right after the slashes, printable ASCII without ";" (params), brackets or backslashes.
+_PLAIN_URL = re.compile(r"https?://(?![/?#])[!-:<-Z^-~]+\Z")
+_BASE = re.compile(rb"base\s*=")  # xml:base (or feedparser's bare "base") moves the base URI
 
 
 class _Unsupported(Exception):
@@ -291,6 +294,8 @@ class _Walker:
         return _fix(value)
 
     def resolve(self, uri: str) -> str:
+        if _PLAIN_URL.match(uri) and not uri.endswith(("?", "#")) and "?#" not in uri:
+            return uri  # absolute already, and urljoin's parse and unparse would give it back as is
         return str(_urljoin(self._base, uri))
 
     def link(self, element: ET.Element, *, in_entry: bool) -> str | None:

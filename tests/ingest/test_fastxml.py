@@ -382,3 +382,36 @@ def test_generated_documents_agree(seed: int) -> None:
         taken += 1
         assert_same(*pair, f"seed {seed} document {n}: {content_type}\n{body.decode('utf-8', 'replace')}")
     assert taken >= 40
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://outlet.example/a/b?x=1&y=2#top",
+        "http://outlet.example",
+        "https://outlet.example/a?",
+        "https://outlet.example/a#",
+        "https://outlet.example/a?#f",
+        "https://outlet.example/a;params",
+        "https://outlet.example/a;",
+        "HTTPS://outlet.example/a",
+        "https:///outlet.example/a",
+        "https://[::1]/a",
+        "https://outlet.example/a b",
+        "https://outlet.example/\u00e9",
+        "https://outlet.example/a\\b",
+        "https://user:pw@outlet.example:8443/a/../b",
+        "http://other.example/x",
+        "ftp://files.example/x",
+        "/relative",
+        "relative?q",
+        "//cdn.example/x",
+        "https://?q",
+    ],
+)
+def test_resolve_matches_feedparsers_urljoin(uri: str) -> None:
+    from feedparser.urls import _urljoin
+
+    from bot.ingest.fastxml import _Walker
+
+    assert _Walker(b"", URL).resolve(uri) == _urljoin(URL, uri)
