@@ -134,21 +134,22 @@ class Pipeline:
             if not feeds:
                 return report
             # Reschedule before fetching, so a crash or a failure still moves each feed on.
-            for feed in feeds:
-                await self.store.feeds.mark_checking(
-                    feed.id, now=now, next_check_at=self._failure_next(feed, now, None)
-                )
+            await self.store.feeds.mark_checking_many(
+                [(feed.id, self._failure_next(feed, now, None)) for feed in feeds], now=now
+            )
             fetched = await asyncio.gather(*(self._fetch(feed, now) for feed in feeds))
             new_items: list[_New] = []
             succeeded: list[tuple[_Fetched, int]] = []
+            not_modified: list[tuple[int, datetime]] = []  # written together below
             for result in fetched:
-                outcome, fresh = await self._record_feed(result, now)
+                outcome, fresh = await self._record_feed(result, now, not_modified)
                 report.feeds.append(outcome)
                 new_items.extend(fresh)
                 if outcome.status == "new" or outcome.status == "unchanged":
                     succeeded.append((result, len(fresh)))
                 if self.on_feed_done is not None:
                     self.on_feed_done(outcome)
+            await self.store.feeds.record_not_modified_many(not_modified, now=now)
             # Oldest first across all feeds: the earliest report founds the story.
             new_items.sort(key=lambda n: (n.article.published or now, n.article.id))
             relevant: list[tuple[_New, Triage, StoryFeatures]] = []
@@ -266,7 +267,11 @@ class Pipeline:
 
     # -- sequential phase ----------------------------------------------------------------------
 
-    async def _record_feed(self, result: _Fetched, now: datetime) -> tuple[FeedOutcome, list[_New]]:
+    async def _record_feed(
+        self, result: _Fetched, now: datetime, not_modified: list[tuple[int, datetime]]
+    ) -> tuple[FeedOutcome, list[_New]]:
+        """One feed's outcome, its new items, and its failure written to the store. A 304 is only
+        noted in `not_modified` (the caller writes them all in one statement)."""
         feed = result.feed
         flog = log.bind(feed=feed.url, feed_id=feed.id)
         if result.error is not None:
@@ -286,7 +291,7 @@ class Pipeline:
             return FeedOutcome(feed.id, feed.url, "error", error=str(result.error)), []
         if result.not_modified:
             next_check = result.next_check_at or self._failure_next(feed, now, None)
-            await self.store.feeds.record_not_modified(feed.id, now=now, next_check_at=next_check)
+            not_modified.append((feed.id, next_check))
             flog.info("feed.not_modified")
             return FeedOutcome(feed.id, feed.url, "not_modified"), []
         fresh, normalised = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -168,10 +169,13 @@ class FeedRepository:
 
     async def mark_checking(self, feed_id: int, *, now: datetime, next_check_at: datetime) -> None:
         """Reschedule before fetching, so a crash or failure mid-fetch still moves the feed on."""
-        await self.conn.execute(
-            "UPDATE feeds SET last_checked_at = ?, next_check_at = ? WHERE id = ?",
-            (to_db(now), to_db(next_check_at), feed_id),
-        )
+        await self.mark_checking_many([(feed_id, next_check_at)], now=now)
+
+    async def mark_checking_many(
+        self, schedule: Sequence[tuple[int, datetime]], *, now: datetime
+    ) -> None:
+        """mark_checking for many feeds (feed id, next check): one statement per 400 feeds."""
+        await self._set_next_checks(schedule, "last_checked_at = ?", (to_db(now),))
 
     async def record_success(
         self,
@@ -205,11 +209,33 @@ class FeedRepository:
         )
 
     async def record_not_modified(self, feed_id: int, *, now: datetime, next_check_at: datetime) -> None:
-        await self.conn.execute(
-            "UPDATE feeds SET next_check_at = ?, last_success_at = ?, error_count = 0, last_error = NULL"
-            " WHERE id = ?",
-            (to_db(next_check_at), to_db(now), feed_id),
+        await self.record_not_modified_many([(feed_id, next_check_at)], now=now)
+
+    async def record_not_modified_many(
+        self, schedule: Sequence[tuple[int, datetime]], *, now: datetime
+    ) -> None:
+        """A 304 (or an unchanged body) for many feeds (feed id, next check): a success."""
+        await self._set_next_checks(
+            schedule, "last_success_at = ?, error_count = 0, last_error = NULL", (to_db(now),)
         )
+
+    async def _set_next_checks(
+        self, schedule: Sequence[tuple[int, datetime]], also: str, also_params: tuple[object, ...]
+    ) -> None:
+        # One UPDATE ... FROM (VALUES ...) statement per chunk: a single trip to the database
+        # thread and a single transaction, instead of one of each per feed (a poll of 1,000
+        # feeds otherwise spends more time on these writes than on its HTTP requests).
+        for start in range(0, len(schedule), 400):
+            chunk = schedule[start : start + 400]
+            rows = ",".join("(?, ?)" for _ in chunk)
+            params: list[object] = list(also_params)
+            for feed_id, next_check_at in chunk:
+                params += [feed_id, to_db(next_check_at)]
+            await self.conn.execute(
+                f"UPDATE feeds SET {also}, next_check_at = v.column2 FROM (VALUES {rows}) AS v"
+                " WHERE feeds.id = v.column1",
+                params,
+            )
 
     async def record_failure(
         self,

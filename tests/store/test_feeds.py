@@ -94,6 +94,33 @@ async def test_not_modified_resets_errors(store: Store) -> None:
     assert after.next_check_at == NOW + timedelta(hours=1)
 
 
+async def test_many_feeds_rescheduled_in_batches_each_to_its_own_time(store: Store) -> None:
+    # More feeds than one statement takes (400), each with a different next check.
+    feeds = [await store.feeds.add(f"https://f{i}.example/feed", now=NOW) for i in range(450)]
+    untouched = await store.feeds.add("https://other.example/feed", now=NOW)
+    await store.feeds.record_failure(feeds[7].id, error="timeout", now=NOW, next_check_at=NOW, max_errors=5)
+    later = NOW + timedelta(minutes=5)
+    await store.feeds.mark_checking_many(
+        [(f.id, NOW + timedelta(minutes=i + 1)) for i, f in enumerate(feeds)], now=later
+    )
+    after = {f.id: f for f in await store.feeds.list()}
+    assert [after[f.id].next_check_at for f in feeds] == [NOW + timedelta(minutes=i + 1) for i in range(450)]
+    assert {after[f.id].last_checked_at for f in feeds} == {later}
+    assert after[feeds[7].id].error_count == 1  # rescheduling is not a success
+    assert after[untouched.id].next_check_at == NOW and after[untouched.id].last_checked_at is None
+    await store.feeds.record_not_modified_many(
+        [(f.id, NOW + timedelta(hours=i + 1)) for i, f in enumerate(feeds[:10])], now=later
+    )
+    after = {f.id: f for f in await store.feeds.list()}
+    assert [after[f.id].next_check_at for f in feeds[:11]] == [
+        *(NOW + timedelta(hours=i + 1) for i in range(10)),
+        NOW + timedelta(minutes=11),
+    ]
+    assert after[feeds[7].id].error_count == 0 and after[feeds[7].id].last_error is None
+    assert after[feeds[7].id].last_success_at == later and after[feeds[10].id].last_success_at is None
+    await store.feeds.mark_checking_many([], now=later)  # nothing to do is not an error
+
+
 async def test_state_survives_reopening_the_file(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     first = await Store.open(path)
