@@ -150,19 +150,35 @@ _EU_MULT = {
     "bilhões": 1e9,
     "mrd.": 1e9,
     "mrd": 1e9,
+    "milioni": 1e6,
+    "miliardi": 1e9,
+    "miljoen": 1e6,
+    "miljard": 1e9,
+    "miljoner": 1e6,
+    "miljarder": 1e9,
+    "millioner": 1e6,
+    "milliarder": 1e9,
+    "mln": 1e6,
+    "mld": 1e9,
+    "milionów": 1e6,
+    "miliardów": 1e9,
+    "miliardy": 1e9,
 }
 _EU_CUR = {
     "dólares": "usd",
     "dollars": "usd",
     "dollar": "usd",
+    "dollari": "usd",
+    "dolarów": "usd",
     "us-dollar": "usd",
     "euros": "eur",
     "euro": "eur",
 }
 _EU_MONEY_RE = re.compile(
     r"(?P<lo>\d[\d.]*(?:,\d+)?)(?:\s*(?:-|–|bis|à|a|y|e|et|und|tot|en|to)\s*(?P<num>\d[\d.]*(?:,\d+)?))?"
-    r"\s*(?P<mult>mil millones|millones|millions|millionen|"
-    r"milhões|mio\.?|milliarden|milliards|bilhões|mrd\.?)(?:\s+(?:de\s+)?(?P<cur>dólares|dollars|dollar|"
+    r"\s*(?P<mult>mil millones|millones|millions|millionen|milhões|mio\.?|milliarden|milliards|bilhões|"
+    r"mrd\.?|milioni|miliardi|miljoen|miljard|miljoner|miljarder|millioner|milliarder|mln|mld|milionów|"
+    r"miliardów|miliardy)(?:\s+(?:de\s+|di\s+)?(?P<cur>dólares|dollars|dollari|dollar|dolarów|"
     r"us-dollar|euros?))?"
 )
 _CJK_MULT = {"亿": 1e8, "億": 1e8, "万": 1e4, "萬": 1e4, "억": 1e8, "만": 1e4, "兆": 1e12, "조": 1e12}
@@ -232,7 +248,10 @@ def _other_languages(text: str, lower: str) -> list[Entity]:
     out: list[Entity] = []
     if any(
         w in lower
-        for w in ("millones", "millions de", "millionen", "milhõ", "milliard", "bilhõ", "mio", "mrd")
+        for w in (
+            *("millones", "millions de", "millionen", "milhõ", "milliard", "bilhõ", "mio", "mrd"),
+            *("milion", "miliard", "miljo", "miljar", "millioner", "mln", "mld"),
+        )
     ):
         bare: list[float] = []  # "höchstens 165 Milliarden": the currency is the article's
         currencies: set[str] = set()

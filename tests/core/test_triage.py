@@ -782,6 +782,10 @@ def test_story_importance_adds_coverage_and_novelty() -> None:
         ("4,8 GW", ("power", 4800.0, "mw")),
         ("部署1万块GPU", ("gpu_count", 10000.0, "gpus")),
         ("50.000 GPUs", ("gpu_count", 50000.0, "gpus")),
+        ("bolaget tar in 420 miljoner dollar", ("money", 4.2e8, "usd")),
+        ("inwestycja o wartości 19 mld euro", ("money", 1.9e10, "eur")),
+        ("un round da 2,5 miliardi di dollari", ("money", 2.5e9, "usd")),
+        ("een investering van 3 miljard euro", ("money", 3e9, "eur")),
     ],
 )
 def test_quantities_in_other_languages(text: str, expected: tuple[str, float, str]) -> None:
@@ -860,11 +864,47 @@ CONTEXT_NEGATIVES = {
         "The Commerce Department set tariffs of up to 200% on panels from Vietnam and Malaysia after a "
         "complaint by domestic manufacturers.",
     ),
+    "football-blackwell": (
+        "Blackwell Town edge Titans after a stoppage-time winner",
+        "Blackwell Town came from behind to beat the league leaders 2-1. The striker headed in at the far "
+        "post in stoppage time after a half-time change of shape; the quarter-final is next month.",
+    ),
+    "film-supercomputer": (
+        "'Overclock' review: a thriller about a supercomputer that runs the grid",
+        "The film, starring a former hacker played by a newcomer, imagines a data center whose AI takes over "
+        "a city's power grid. The production design is glossy; the script is not. Two stars.",
+    ),
+    "laptop-review-ja": (
+        "薄型ノートPCレビュー：AI処理用NPUの実力",
+        "新しいノートPCを1週間使ってみた。NPUで字幕生成や背景ぼかしを処理する。バッテリー持ちは約15時間、価格は税込20万円。",
+    ),
     "pharma-ai-pact": (
         "Pharma group pays up to $900 million in AI drug-discovery partnership",
         "The drugmaker will use the start-up's AI models to propose candidate molecules for two targets.",
     ),
 }
+
+
+# AI infrastructure told in languages the vocabulary covers beyond the large ones.
+NORDIC_AND_CENTRAL_EUROPEAN = {
+    "sv-gpu-cloud-round": (
+        "GPU-molnet Norrsken Compute tar in 300 miljoner dollar",
+        "Bolaget bygger ut sitt datacenter i Umeå och köper 10 000 grafikprocessorer från Nvidia. "
+        "Finansieringsrundan leds av en pensionsfond; kapaciteten ska öka till 80 megawatt.",
+    ),
+    "pl-ai-gigafactory": (
+        "Gigafabryka sztucznej inteligencji powstanie pod Krakowem",
+        "Konsorcjum ma zbudować centrum danych z 50 tys. akceleratorów AI i przyłączem 400 MW. "
+        "Wartość inwestycji to 6 mld euro.",
+    ),
+}
+
+
+@pytest.mark.parametrize("key", sorted(NORDIC_AND_CENTRAL_EUROPEAN))
+def test_infrastructure_news_in_swedish_and_polish_is_relevant(key: str, vocab: Vocabulary) -> None:
+    result = triage(_art(key, *NORDIC_AND_CENTRAL_EUROPEAN[key]), vocab)
+    assert result.relevant, result.explanation
+    assert any(e.type == "money" for e in result.entities), result.entities
 
 
 @pytest.mark.parametrize("key", sorted(CONTEXT_NEGATIVES))
