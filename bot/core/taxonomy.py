@@ -81,6 +81,9 @@ class EntityInfo:
     role: str
     aliases: tuple[str, ...]
     major: bool = False
+    # A name that is also an everyday word or name ("Gaudi" the racehorse, "Blackwell" the football
+    # club): it only counts when the article holds other infrastructure evidence.
+    ambiguous: bool = False
 
 
 _NON_LATIN = re.compile("[\u0600-\u06ff\u0e00-\u0e7f\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -395,6 +398,7 @@ def _build(data: Mapping[str, Any], extension: VocabularyExtension | None) -> Vo
             role=str(spec["role"]),
             aliases=tuple(spec.get("aliases", ())),
             major=bool(spec.get("major", False)),
+            ambiguous=bool(spec.get("ambiguous", False)),
         )
         flags[name] = bool(spec.get("cs", False))
         if spec.get("match_name", True) is False:
@@ -405,7 +409,9 @@ def _build(data: Mapping[str, Any], extension: VocabularyExtension | None) -> Vo
                 old = entities.get(name)
                 if old is not None:
                     merged = tuple(dict.fromkeys((*old.aliases, *extra)))
-                    entities[name] = EntityInfo(old.name, old.type, old.role, merged, old.major)
+                    entities[name] = EntityInfo(
+                        old.name, old.type, old.role, merged, old.major, old.ambiguous
+                    )
                 else:
                     entities[name] = EntityInfo(name, etype, USER_ROLE, tuple(extra))
                     flags[name] = False

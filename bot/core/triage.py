@@ -94,6 +94,10 @@ class Evidence:
     negative: dict[str, dict[str, _Term]] = field(default_factory=dict)
     topics: dict[str, dict[str, _Term]] = field(default_factory=dict)
     entities: dict[str, _Term] = field(default_factory=dict)  # canonical name -> mentions
+    # Ambiguous entities named only by their bare name (see EntityInfo.ambiguous), and those also
+    # named by an alias ("Intel Gaudi"), which is unambiguous.
+    bare_ambiguous: set[str] = field(default_factory=set)
+    aliased: set[str] = field(default_factory=set)
     regulators: dict[str, str] = field(default_factory=dict)  # regulator role -> first such entity
     lowered: str = ""
 
@@ -169,6 +173,9 @@ def collect(article: Article, vocab: Vocabulary) -> Evidence:
                     if info is None:
                         continue
                     _add(ev.entities, info.name, info.name, 1.0, zone)
+                    if info.ambiguous:
+                        is_bare = shown.casefold() == info.name.casefold()
+                        (ev.bare_ambiguous if is_bare else ev.aliased).add(info.name)
                     role = roles.get(info.role)
                     if role is None:
                         continue
@@ -199,7 +206,25 @@ def collect(article: Article, vocab: Vocabulary) -> Evidence:
                 _add(bucket, key, shown, infra_ai_weight, zone)
                 ev.family.setdefault(key, family)
     ev.lowered = f"{title}\n{text[:4000]}".lower()
+    _drop_uncorroborated(ev)
     return ev
+
+
+def _drop_uncorroborated(ev: Evidence) -> None:
+    """Forget ambiguous names ("Gaudi", "Blackwell") that nothing else in the article backs: no AI
+    word, no infrastructure word short of the weakest ("power"), no other infrastructure entity, no
+    unambiguous alias."""
+    ambiguous = {"@" + name for name in ev.bare_ambiguous - ev.aliased}
+    if not ambiguous:
+        return
+    if any(k not in ambiguous for bucket in (ev.strong, ev.ai, ev.players) for k in bucket):
+        return
+    if any(k[0] != "$" and term.weight >= 1.0 for k, term in ev.generic.items()):
+        return
+    for key in ambiguous:
+        ev.entities.pop(key[1:], None)
+        for bucket in (ev.strong, ev.ai, ev.players, *ev.topics.values(), *ev.negative.values()):
+            bucket.pop(key, None)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -503,6 +528,9 @@ def _explain(
     return text
 
 
+_AI_SCALE_MW = 100.0  # a conventional enterprise or colocation hall draws a few to a few tens of MW
+
+
 def _add_deal_evidence(ev: Evidence, quantities: list[Entity], title: str) -> None:
     """A large sum is generic infrastructure evidence: next to an infrastructure company it makes a
     deal ("Nvidia to invest $5 billion in Intel"), alone it counts for nothing (gated in _features)."""
@@ -517,6 +545,18 @@ def _add_deal_evidence(ev: Evidence, quantities: list[Entity], title: str) -> No
             _add(ev.generic, "$" + q.name, q.name, 1.5, zone)
 
 
+def _add_scale_evidence(ev: Evidence, quantities: list[Entity]) -> None:
+    """A data center drawing hundreds of megawatts is AI-scale infrastructure whether or not the
+    article says "AI" (a county rezoning for a 1.2 GW campus, a water permit for a 640 MW one):
+    the figure counts as AI context next to a strong data-center term."""
+    if not any(ev.family.get(key) == "datacenter" for key in ev.strong):
+        return
+    for q in quantities:
+        if q.type == "power" and q.unit == "mw" and (q.value or 0.0) >= _AI_SCALE_MW:
+            _add(ev.ai, "mw:" + q.name, q.name, 2.0, _LEAD)
+            return
+
+
 def _figure_in(q: Entity, title: str) -> bool:
     digits = "".join(ch for ch in q.name if ch.isdigit())[:2]
     return bool(digits) and digits in "".join(ch for ch in title if ch.isdigit())
@@ -527,6 +567,7 @@ def triage(article: Article, vocab: Vocabulary) -> Triage:
     ev = collect(article, vocab)
     quantities = find_quantities(f"{article.title}\n{article.text}")
     _add_deal_evidence(ev, quantities, article.title)
+    _add_scale_evidence(ev, quantities)
     scores = _score(ev)
     relevant = scores.relevance >= THRESHOLD
     topic_items = _topics(ev, quantities, article.title) if relevant else []

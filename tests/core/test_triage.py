@@ -900,6 +900,90 @@ NORDIC_AND_CENTRAL_EUROPEAN = {
 }
 
 
+def test_an_ambiguous_product_name_needs_other_infrastructure_evidence(vocab: Vocabulary) -> None:
+    horse = triage(
+        _art(
+            "race",
+            "Gaudi wins the autumn handicap by two lengths",
+            "Gaudi, ridden by the champion jockey, led from the final furlong; the trainer said the "
+            "four-year-old will be aimed at the spring cup.",
+        ),
+        vocab,
+    )
+    assert not horse.relevant and "Gaudi" not in {e.name for e in horse.entities}, horse.explanation
+    cluster = triage(
+        _art(
+            "cluster",
+            "University installs a Gaudi cluster for model training",
+            "The 512-accelerator system joins the campus's GPU partition and a new 2 MW data hall.",
+        ),
+        vocab,
+    )
+    assert cluster.relevant and "Gaudi" in {e.name for e in cluster.entities}, cluster.explanation
+    # An unambiguous alias needs no corroboration.
+    alias = triage(_art("alias", "Intel Gaudi 3 ships", "Intel Gaudi 3 is now available."), vocab)
+    assert "Gaudi 3" in {e.name for e in alias.entities} or "Gaudi" in {e.name for e in alias.entities}
+
+
+def test_a_data_center_of_hundreds_of_megawatts_is_ai_scale_without_the_word_ai(vocab: Vocabulary) -> None:
+    campus = triage(
+        _art(
+            "permit",
+            "State grants water permit for Red Butte campus",
+            "The permit covers the developer's planned data center, designed for 450 megawatts of IT load, "
+            "and caps groundwater withdrawals at 1,200 acre-feet a year.",
+        ),
+        vocab,
+    )
+    assert campus.relevant and "datacenter" in campus.topics, campus.explanation
+    small = triage(
+        _art(
+            "small",
+            "State grants water permit for Red Butte campus",
+            "The permit covers the developer's planned data center, designed for 12 megawatts of IT load, "
+            "and caps groundwater withdrawals at 40 acre-feet a year.",
+        ),
+        vocab,
+    )
+    assert campus.relevance > small.relevance
+    solar = triage(
+        _art(
+            "solar",
+            "County approves 450 MW solar farm",
+            "The solar project will cover 2,000 acres and sell power to the regional utility.",
+        ),
+        vocab,
+    )
+    assert not solar.relevant, solar.explanation
+
+
+# Infrastructure news in more languages and trades: Hindi GPU programmes, French co-packaged optics,
+# German transformer makers.
+MORE_LANGUAGES = {
+    "hi-gpu-tender": (
+        "सरकारी निविदा में 10,000 जीपीयू जोड़े गए",
+        "मिशन के तहत कंपनियों ने 10,000 जीपीयू उपलब्ध कराने की पेशकश की है; स्टार्टअप्स को "
+        "एआई कंप्यूटिंग सस्ती दरों पर मिलेगी।",
+    ),
+    "fr-cpo-order": (
+        "Optique co-packagée : un fournisseur décroche une commande géante",
+        "Le fabricant livrera des moteurs d'optique co-packagée à un grand opérateur de cloud pour ses "
+        "grappes de GPU ; le contrat dépasse 800 millions de dollars.",
+    ),
+    "de-transformer-plant": (
+        "Neues Werk für Großtransformatoren",
+        "Der Hersteller baut die Fertigung von Großtransformatoren aus: Netzbetreiber erweitern die "
+        "Übertragungsnetze, und KI-Firmen brauchen eigene Umspannwerke.",
+    ),
+}
+
+
+@pytest.mark.parametrize("key", sorted(MORE_LANGUAGES))
+def test_infrastructure_news_in_hindi_french_and_german_trades(key: str, vocab: Vocabulary) -> None:
+    result = triage(_art(key, *MORE_LANGUAGES[key]), vocab)
+    assert result.relevant, result.explanation
+
+
 @pytest.mark.parametrize("key", sorted(NORDIC_AND_CENTRAL_EUROPEAN))
 def test_infrastructure_news_in_swedish_and_polish_is_relevant(key: str, vocab: Vocabulary) -> None:
     result = triage(_art(key, *NORDIC_AND_CENTRAL_EUROPEAN[key]), vocab)
