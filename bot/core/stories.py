@@ -249,11 +249,29 @@ _MAGNITUDE = {
     "trilhões": 1e12,
     "tn": 1e12,
     "t": 1e12,
+    "miljoner": 1e6,
+    "millioner": 1e6,
+    "miljoen": 1e6,
+    "mln": 1e6,
+    "milionów": 1e6,
+    "miljarder": 1e9,
+    "milliarder": 1e9,
+    "miljard": 1e9,
+    "mld": 1e9,
+    "miliardów": 1e9,
+    "miliardy": 1e9,
     "万": 1e4,
+    "萬": 1e4,
     "億": 1e8,
     "亿": 1e8,
+    "万亿": 1e12,
+    "萬億": 1e12,
     "兆": 1e12,
+    "억": 1e8,
+    "조": 1e12,
 }
+_CJK_HIGH = frozenset({"조", "兆"})
+_CJK_REST = re.compile(r"\s?(\d[\d,]*)\s?[억億亿]")
 # Figures are found in one pass over the numbers; units are read from the text right after each.
 _NUMBER_WORDS = {
     "a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "six": 6.0,
@@ -272,15 +290,17 @@ _NUM_WORD_SPAN = len("half an")
 _WORDY_PARTS = ("illion", "thousand", "gigawatt", "megawatt")
 _WORDY = re.compile("|".join(_WORDY_PARTS), re.IGNORECASE)
 _MAG_WORD_LOWER = re.compile(r"(?:thousand|million|billion|trillion|gigawatts?|megawatts?)\b")
-_CURRENCY = re.compile(r"(?:(?:US|A|C|HK|S|R)?\$|€|£|¥|\b(?:USD|EUR))\s?$")
+_CURRENCY = re.compile(r"(?:(?:US|A|C|HK|S|R)?\$|€|£|¥|\b(?:USD|EUR|KRW|JPY|CNY|RMB|GBP|INR|SEK))\s?$")
 _MAG = re.compile(
     r"\s?(thousand|millions?|millionen|mio|millones|milh(?:ões|ão)|milioni|mn|billion|milliarden?|mrd"
     r"|milliards?|mil millones|bilh(?:ões|ão)|miliardi|bn|trillion|billionen|billones|trilhões|tn|k|m|b|t"
-    r")\b\.?|\s?([万億亿兆])",
+    r"|miljoner|millioner|miljoen|mln|milionów|miljarder|milliarder|miljard|mld|miliardów|miliardy"
+    r")\b\.?|\s?(万亿|萬億|[万萬億亿兆억조])",
     re.IGNORECASE,
 )
 _MONEY_UNIT = re.compile(
-    r"\s?(?:de\s|d['’])?(?:US-?)?(?:dollars?|dólar(?:es)?|euros?|yuan|pounds|yen)\b|\s?(?:ドル|美元|元|円)",
+    r"\s?(?:de\s|d['’]|di\s)?(?:US-?)?(?:dollars?|dollari|dolarów|dólar(?:es)?|euros?|yuan|pounds|yen|won)\b"
+    r"|\s?(?:ドル|美元|元|円|韩元|韓元|ウォン|원|달러)",
     re.IGNORECASE,
 )
 _POWER = re.compile(
@@ -328,7 +348,7 @@ _QUARTER_LOWER = re.compile(r"\b(?:q([1-4])|([1-4])q|(first|second|third|fourth)
 _ORDINAL_QUARTER = {"first": "1", "second": "2", "third": "3", "fourth": "4"}
 _Q_DIGIT = re.compile(r"q[1-4]|[1-4]q")
 _DIGIT = re.compile(r"\d")
-_CURRENCY_ENDS = frozenset("$€£¥DR")
+_CURRENCY_ENDS = frozenset("$€£¥DRWYBPK")
 _UNIT_STARTS = frozenset("-%％×倍")
 _MAYBE_FIGURE = re.compile(r"\d|illion|igawatt|egawatt|thousand|uarter", re.IGNORECASE)
 _POWER_UNITS = {
@@ -525,6 +545,7 @@ def _figures_at(text: str) -> list[tuple[str, str, int]]:
     if not _DIGIT.search(text) and not _MAYBE_FIGURE.search(text):  # the first test is much cheaper
         return []
     found: list[tuple[str, str, int]] = []
+    skip: set[int] = set()  # numbers read as the second part of a compound CJK amount
     numbers = list(_NUM.finditer(text))
     for stop in _unit_word_starts(text):
         word = _NUM_WORD_END.search(text, max(0, stop - _NUM_WORD_SPAN), stop)
@@ -549,7 +570,14 @@ def _figures_at(text: str) -> list[tuple[str, str, int]]:
         if magnitude and magnitude.lower() in ("m", "b", "t") and not currency:
             magnitude, mag = None, None
         after = mag.end() if mag else end
+        if start in skip:
+            continue
         value = _value(number, magnitude)
+        if magnitude in _CJK_HIGH and (rest := _CJK_REST.match(text, after)):
+            # "3조2000억원", "1兆2000億円": one amount written in two parts.
+            value += _value(rest.group(1), None) * 1e8
+            skip.add(rest.start(1))
+            after = rest.end()
         key: str | None = None
         unit: re.Match[str] | None = None
         if currency:

@@ -248,6 +248,13 @@ def test_expire_drops_old_stories() -> None:
         ("fifty sites and 50k GPUs", "n:5e+04"),
         ("up 62% from", "pct:62"),
         ("added 14 Chinese companies", "n:14"),
+        # The same amount across languages and currency codes.
+        ("operating profit of KRW 9.1 trillion", "usd:9.1e+12"),
+        ("营业利润9.1万亿韩元", "usd:9.1e+12"),
+        ("3조2000억원 투입", "usd:3.2e+12"),
+        ("1兆2000億円を投資", "usd:1.2e+12"),
+        ("tar in 420 miljoner dollar", "usd:4.2e+08"),
+        ("wartość 19 mld euro", "usd:1.9e+10"),
     ],
 )
 def test_figures_are_normalised_so_outlets_meet(text: str, key: str) -> None:
@@ -256,6 +263,10 @@ def test_figures_are_normalised_so_outlets_meet(text: str, key: str) -> None:
 
 def test_years_and_small_numbers_are_not_figures() -> None:
     assert figures("In 2025, 12 of them met on the third day.") == []
+
+
+def test_a_compound_cjk_amount_is_one_figure() -> None:
+    assert [f.key for f in figures("3조2000억원 투입")] == ["usd:3.2e+12"]
 
 
 def test_event_types_name_the_kind_of_event() -> None:
