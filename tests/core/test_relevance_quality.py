@@ -99,6 +99,29 @@ def test_all_corpus_articles_are_relevant() -> None:
         assert result.topics
 
 
+LABELLED_SETS = sorted(p.parent for p in FIXTURES.glob("*/labels.json"))
+TOPIC_NAMES = frozenset(
+    ("chips", "export-controls", "datacenter", "energy", "cloud-capacity", "supply-chain", "funding-deals",
+     "models-compute", "policy")
+)
+
+
+@pytest.mark.parametrize("folder", LABELLED_SETS, ids=lambda p: p.name)
+def test_labelled_sets_are_well_formed(folder: Path) -> None:
+    """Every labelled set loads as analyze input and its labels match its articles one to one."""
+    lines = [json.loads(line) for line in (folder / "articles.jsonl").read_text("utf-8").splitlines() if line]
+    ids = [obj["id"] for obj in lines]
+    assert len(ids) == len(set(ids)) >= 50
+    for obj in lines:
+        assert {"id", "title", "text", "url", "source", "published"} <= set(obj), obj["id"]
+    labels = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
+    assert set(labels) == set(ids)
+    for key, label in labels.items():
+        assert label["relevant"] == (label["story"] is not None), key
+        assert set(label["topics"]) <= TOPIC_NAMES, key
+        assert label["relevant"] or not label["topics"], key
+
+
 def measure(folder: Path) -> str:
     """P/R/F1 of relevance on a labelled set, for reports; never used to tune on the holdout."""
     vocab = load_vocabulary()
@@ -109,7 +132,7 @@ def measure(folder: Path) -> str:
 
 
 if __name__ == "__main__":
-    # .venv/bin/python tests/core/test_relevance_quality.py [devset|holdout|holdout2]
+    # .venv/bin/python tests/core/test_relevance_quality.py [devset|holdout|holdout2|...|holdout5]
     import sys
 
     for name in sys.argv[1:] or ["devset"]:
