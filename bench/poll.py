@@ -3,7 +3,7 @@
     python -m bench.poll [--feeds 1000] [--changing 0.05] [--rounds 9] [--concurrency 16]
 
 A loopback aiohttp server (in its own process, so it does not share the client's event loop)
-serves `--feeds` small RSS documents (10 items each) with ETags, in two sets of URLs; before
+serves `--feeds` small RSS documents (10 items each) with ETags, in three sets of URLs; before
 each measured cycle a fraction of one set (`--changing`, 5% by default) changes. Per round it
 measures:
 
@@ -29,7 +29,7 @@ headers and body), and peak memory.
 
 Where the time goes beyond the bare loop: fetching a changed feed costs about what a 304 costs
 (one small response on a kept-alive connection, ~0.15 ms of client CPU here). Parsing a
-10-item RSS document costs ~0.6 ms on the expat fast path (bot/ingest/fastxml.py; feedparser,
+10-item RSS document costs ~0.35 ms on the expat fast path (bot/ingest/fastxml.py; feedparser,
 which takes every document the fast path does not, needs ~4 ms), and to_article ~0.1 ms per
 item (HTML to text, mojibake repair, hashing). Case 2 skips known items before normalising
 them, but pays the store's lookups and the insert of the new item (three or four trips to the

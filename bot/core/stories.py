@@ -553,6 +553,8 @@ def _figures_at(text: str) -> list[tuple[str, str, int]]:
             numbers.append(word)
     for m in numbers:
         start, end = m.start(), m.end()
+        if start in skip:
+            continue
         number = m.group(1)
         # A currency sign or code ends at most two characters (a space, a line break) before.
         currency = (
@@ -570,8 +572,6 @@ def _figures_at(text: str) -> list[tuple[str, str, int]]:
         if magnitude and magnitude.lower() in ("m", "b", "t") and not currency:
             magnitude, mag = None, None
         after = mag.end() if mag else end
-        if start in skip:
-            continue
         value = _value(number, magnitude)
         if magnitude in _CJK_HIGH and (rest := _CJK_REST.match(text, after)):
             # "3조2000억원", "1兆2000億円": one amount written in two parts.

@@ -16,6 +16,7 @@ feed the project has and over feedparser's own test documents.
 
 from __future__ import annotations
 
+import codecs
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -23,7 +24,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from feedparser.datetimes import _parse_date
-from feedparser.encodings import RE_XML_PI_ENCODING, lazy_chardet_encoding, parse_content_type
+from feedparser.encodings import (
+    EBCDIC_MARKER,
+    RE_XML_PI_ENCODING,
+    UTF16BE_MARKER,
+    UTF16LE_MARKER,
+    UTF32BE_MARKER,
+    UTF32LE_MARKER,
+    lazy_chardet_encoding,
+    parse_content_type,
+)
 from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin
@@ -89,6 +99,16 @@ _ONCE = {  # kinds an entry may hold once, by group
 _TEXT_TYPES = frozenset({"text/plain", "text/html"})
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _UTF8 = frozenset({"utf-8", "utf8", "utf_8"})
+# What feedparser takes for a byte-order mark or the start of a document in another encoding.
+_OTHER_ENCODING_STARTS = (
+    codecs.BOM_UTF16_BE,
+    codecs.BOM_UTF16_LE,
+    EBCDIC_MARKER,
+    UTF16BE_MARKER,
+    UTF16LE_MARKER,
+    UTF32BE_MARKER,
+    UTF32LE_MARKER,
+)
 _ASCII_SUPERSETS = frozenset(
     {"us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "l1", "windows-1252", "cp1252", "iso-8859-15"}
 )
@@ -152,14 +172,8 @@ def _decodes_as_utf8(body: bytes, content_type: str | None) -> bool:
     equal to its UTF-8 decoding. Mirrors feedparser.encodings.convert_to_utf8 for the cases that
     answer yes; anything else (a BOM other than UTF-8's, another declared charset on non-ASCII
     bytes) answers no."""
-    data = body[3:] if body[:3] == b"\xef\xbb\xbf" else body
-    if data[:2] in (b"\xfe\xff", b"\xff\xfe") or data[:4] in (
-        b"\x00\x00\x00<",
-        b"<\x00\x00\x00",
-        b"\x00<\x00?",
-        b"<\x00?\x00",
-        b"\x4c\x6f\xa7\x94",
-    ):
+    data = body[3:] if body[:3] == codecs.BOM_UTF8 else body
+    if data.startswith(_OTHER_ENCODING_STARTS):  # UTF-32 BOMs start like UTF-16's
         return False
     match = RE_XML_PI_ENCODING.match(data)
     xml_encoding = match.group(1).decode("utf-8", "replace").lower() if match else ""
@@ -219,17 +233,7 @@ def _attrs(element: ET.Element) -> dict[str, str]:
     return out
 
 
-_SHORT_TYPES = {
-    "text": "text/plain",
-    "plain": "text/plain",
-    "html": "text/html",
-    "xhtml": "application/xhtml+xml",
-}
-
-
-def _content_type(value: str) -> str:
-    value = value.lower()
-    return _SHORT_TYPES.get(value, value)
+_content_type = _FeedParserMixin.map_content_type  # "html" -> "text/html", "xhtml" -> ..., lower case
 
 
 class _Walker:
@@ -297,6 +301,13 @@ class _Walker:
         if _PLAIN_URL.match(uri) and not uri.endswith(("?", "#")) and "?#" not in uri:
             return uri  # absolute already, and urljoin's parse and unparse would give it back as is
         return str(_urljoin(self._base, uri))
+
+    def guid(self, element: ET.Element) -> tuple[str, bool]:
+        """A guid or id, and whether it is a permalink: it is unless it says otherwise (an Atom id
+        always is), and then feedparser resolves it and uses it as the link while no link element
+        came first."""
+        permalink = not element.attrib or _attrs(element).get("ispermalink", "true") == "true"
+        return self.text(element, resolve=permalink), permalink
 
     def link(self, element: ET.Element, *, in_entry: bool) -> str | None:
         """The link a link element sets (possibly empty); None when it sets none: an Atom link
@@ -370,8 +381,7 @@ class _Walker:
                 found = self.link(child, in_entry=False)
                 link = link if found is None else found
             elif name in _IDS:
-                permalink = _attrs(child).get("ispermalink", "true") == "true"
-                value = self.text(child, resolve=permalink)
+                value, permalink = self.guid(child)
                 if permalink and link is None:
                     link = value
             elif name == "ttl":
@@ -432,10 +442,7 @@ class _Walker:
                 self._check_text_type(child, "text/html" if kind == "html-content" else "text/plain")
                 content = self.text(child)
             elif kind == "id":
-                # A guid is a permalink unless it says otherwise (an Atom id always is): feedparser
-                # then resolves it and uses it as the link while no link element came first.
-                permalink = not child.attrib or _attrs(child).get("ispermalink", "true") == "true"
-                guid = self.text(child, resolve=permalink)
+                guid, permalink = self.guid(child)
                 if permalink and link is None:
                     link = guid
             elif kind == "link":
