@@ -20,15 +20,24 @@ from bot.core.summarize import summarize
 from bot.core.taxonomy import Vocabulary
 from bot.core.triage import story_importance, triage
 from bot.errors import FeedError, UnsafeURLError
-from bot.ingest.fetch import Fetcher
-from bot.ingest.parse import ParsedFeed, guid_id, item_key, parse_feed_async, to_article
+from bot.ingest.fetch import Fetcher, FetchResult
+from bot.ingest.parse import (
+    FeedDocument,
+    ItemKey,
+    ParsedFeed,
+    ParsedItem,
+    guid_id,
+    item_key,
+    parse_feeds_async,
+    to_article,
+)
 from bot.ingest.schedule import backoff_delay, next_check, next_check_for, observed_interval
 from bot.log import get_logger
 from bot.models import TOPICS, Article, Card, Story, Triage
 from bot.routing import route_pending
 from bot.store import Store
 from bot.store.articles import ArticleRepository, StoredArticle
-from bot.store.feeds import Feed
+from bot.store.feeds import Feed, Success
 
 log = get_logger(__name__)
 
@@ -71,6 +80,8 @@ class _Fetched:
 
     feed: Feed
     not_modified: bool = False
+    doc: FeedDocument | None = None  # a changed body, until the parse phase parses it
+    result: FetchResult | None = None
     parsed: ParsedFeed | None = None
     body_hash: bytes | None = None
     same_body: bool = False
@@ -138,11 +149,18 @@ class Pipeline:
                 [(feed.id, self._failure_next(feed, now, None)) for feed in feeds], now=now
             )
             fetched = await asyncio.gather(*(self._fetch(feed, now) for feed in feeds))
+            # Parsing waits until every request is answered (see parse_feeds_async).
+            await self._parse(fetched, now)
+            unknown = await unknown_articles_many(
+                self.store.articles, [(r.feed, r.parsed) for r in fetched if r.parsed is not None]
+            )
             new_items: list[_New] = []
             succeeded: list[tuple[_Fetched, int]] = []
             not_modified: list[tuple[int, datetime]] = []  # written together below
             for result in fetched:
-                outcome, fresh = await self._record_feed(result, now, not_modified)
+                outcome, fresh = await self._record_feed(
+                    result, now, not_modified, unknown.get(result.feed.id)
+                )
                 report.feeds.append(outcome)
                 new_items.extend(fresh)
                 if outcome.status == "new" or outcome.status == "unchanged":
@@ -152,12 +170,7 @@ class Pipeline:
             await self.store.feeds.record_not_modified_many(not_modified, now=now)
             # Oldest first across all feeds: the earliest report founds the story.
             new_items.sort(key=lambda n: (n.article.published or now, n.article.id))
-            relevant: list[tuple[_New, Triage, StoryFeatures]] = []
-            seen: set[str] = set()
-            for item in new_items:
-                triaged = await self._triage(item, now, report, seen)
-                if triaged is not None:
-                    relevant.append(triaged)
+            relevant = await self._triage(new_items, now, report)
             # Learn the batch's word statistics first, so its earliest reports are judged with the
             # same notion of a rare word as its latest (as bot.core.analyze does).
             for _, _, feats in relevant:
@@ -174,8 +187,7 @@ class Pipeline:
                     await self.store.articles.insert(item.article, fetched=now, triage=found, alertable=False)
             # Only now that every new item is stored do the feeds' validators (ETag, Last-Modified)
             # move on: a crash before this point refetches the same items instead of losing them.
-            for result, new_count in succeeded:
-                await self._record_success(result, new_count, now)
+            await self._record_successes(succeeded, now)
             report.deliveries = await self._route(now)
             log.info(
                 "poll.done",
@@ -194,7 +206,7 @@ class Pipeline:
     async def _fetch(self, feed: Feed, now: datetime) -> _Fetched:
         flog = log.bind(feed=feed.url, feed_id=feed.id)
         try:
-            return await self._fetch_parse(feed, now)
+            return await self._fetch_one(feed, now)
         except FeedError as exc:
             flog.warning("feed.failed", error=str(exc), permanent=exc.permanent)
             return _Fetched(feed=feed, error=exc)
@@ -202,8 +214,8 @@ class Pipeline:
             flog.error("feed.crashed", error=f"{type(exc).__name__}: {exc}")
             return _Fetched(feed=feed, error=FeedError(f"internal error: {type(exc).__name__}: {exc}"))
 
-    async def _fetch_parse(self, feed: Feed, now: datetime) -> _Fetched:
-        """Conditional GET, then parse off the event loop and normalise the entries."""
+    async def _fetch_one(self, feed: Feed, now: datetime) -> _Fetched:
+        """Conditional GET; a changed body is kept for the parse phase."""
         result = await self.fetcher.fetch(
             feed.url,
             etag=feed.etag,
@@ -231,21 +243,47 @@ class Pipeline:
                     feed, result, now=now, settings=poll, rng=self._rng, parsed=_Ttl(last[1])
                 ),
             )
-        parsed = await parse_feed_async(result.body, url=result.final_url, content_type=result.content_type)
-        # Normalising (to_article) waits for the sequential phase, where the store says which
-        # items are known: a changed feed usually repeats most of its items.
-        gap = _mean_gap([i.published or i.updated for i in parsed.items])
-        interval = observed_interval(feed.update_interval_s, gap) if gap else feed.update_interval_s
+        doc = FeedDocument(result.body, result.final_url, result.content_type)
         return _Fetched(
             feed=feed,
-            parsed=parsed,
+            doc=doc,
+            result=result,
             body_hash=body_hash,
-            title=parsed.title,
             etag=result.etag,
             last_modified=result.last_modified,
-            next_check_at=next_check_for(feed, result, now=now, settings=poll, rng=self._rng, parsed=parsed),
-            update_interval_s=interval,
         )
+
+    async def _parse(self, fetched: Sequence[_Fetched], now: datetime) -> None:
+        """Parse every changed body in one worker-thread job, off the event loop. Normalising
+        (to_article) waits for the sequential phase, where the store says which items are
+        known: a changed feed usually repeats most of its items."""
+        pending = [r for r in fetched if r.doc is not None]
+        outcomes = await parse_feeds_async([r.doc for r in pending if r.doc is not None])
+        poll = self.settings.poll
+        for r, parsed in zip(pending, outcomes, strict=True):
+            r.doc = None  # the body is not needed past this point
+            result, feed = r.result, r.feed
+            r.result = None
+            if isinstance(parsed, FeedError):
+                log.warning(
+                    "feed.failed",
+                    feed=feed.url,
+                    feed_id=feed.id,
+                    error=str(parsed),
+                    permanent=parsed.permanent,
+                )
+                r.error = parsed
+                continue
+            assert result is not None
+            gap = _mean_gap([i.published or i.updated for i in parsed.items])
+            r.parsed = parsed
+            r.title = parsed.title
+            r.update_interval_s = (
+                observed_interval(feed.update_interval_s, gap) if gap else feed.update_interval_s
+            )
+            r.next_check_at = next_check_for(
+                feed, result, now=now, settings=poll, rng=self._rng, parsed=parsed
+            )
 
     def _failure_next(self, feed: Feed, now: datetime, error: FeedError | None) -> datetime:
         """After a failure: exponential backoff, or longer when the server said Retry-After.
@@ -268,7 +306,11 @@ class Pipeline:
     # -- sequential phase ----------------------------------------------------------------------
 
     async def _record_feed(
-        self, result: _Fetched, now: datetime, not_modified: list[tuple[int, datetime]]
+        self,
+        result: _Fetched,
+        now: datetime,
+        not_modified: list[tuple[int, datetime]],
+        unknown: tuple[list[Article], int] | None,
     ) -> tuple[FeedOutcome, list[_New]]:
         """One feed's outcome, its new items, and its failure written to the store. A 304 is only
         noted in `not_modified` (the caller writes them all in one statement)."""
@@ -294,9 +336,7 @@ class Pipeline:
             not_modified.append((feed.id, next_check))
             flog.info("feed.not_modified")
             return FeedOutcome(feed.id, feed.url, "not_modified"), []
-        fresh, normalised = (
-            await unknown_articles(self.store.articles, feed, result.parsed) if result.parsed else ([], 0)
-        )
+        fresh, normalised = unknown if unknown is not None else ([], 0)
         alertable = self._alertable(feed, fresh, now)
         items = [_New(a, a.id in alertable) for a in fresh]
         total = len(result.parsed.items) if result.parsed else 0
@@ -320,21 +360,25 @@ class Pipeline:
         )
         return outcome, items
 
-    async def _record_success(self, result: _Fetched, new_items: int, now: datetime) -> None:
-        feed = result.feed
-        if result.body_hash is not None and not result.same_body:
-            # Only now, with every item of this body stored, may the same body be skipped.
-            self._bodies[feed.id] = (result.body_hash, result.parsed.ttl_s if result.parsed else None)
-        await self.store.feeds.record_success(
-            feed.id,
-            now=now,
-            next_check_at=result.next_check_at or self._failure_next(feed, now, None),
-            etag=result.etag,
-            last_modified=result.last_modified,
-            title=result.title,
-            new_items=new_items,
-            update_interval_s=result.update_interval_s,
-        )
+    async def _record_successes(self, succeeded: Sequence[tuple[_Fetched, int]], now: datetime) -> None:
+        successes = []
+        for result, new_items in succeeded:
+            feed = result.feed
+            if result.body_hash is not None and not result.same_body:
+                # Only now, with every item of this body stored, may the same body be skipped.
+                self._bodies[feed.id] = (result.body_hash, result.parsed.ttl_s if result.parsed else None)
+            successes.append(
+                Success(
+                    feed.id,
+                    next_check_at=result.next_check_at or self._failure_next(feed, now, None),
+                    etag=result.etag,
+                    last_modified=result.last_modified,
+                    title=result.title,
+                    new_items=new_items,
+                    update_interval_s=result.update_interval_s,
+                )
+            )
+        await self.store.feeds.record_success_many(successes, now=now)
 
     def _alertable(self, feed: Feed, fresh: Sequence[Article], now: datetime) -> set[str]:
         """Which new items may alert. A feed's first poll alerts only a few recent ones."""
@@ -347,35 +391,47 @@ class Pipeline:
         return {a.id for a in recent[: poll.first_poll_max_alerts]}
 
     async def _triage(
-        self, item: _New, now: datetime, report: PollReport, seen: set[str]
-    ) -> tuple[_New, Triage, StoryFeatures] | None:
-        """Triage a new article. An irrelevant one is stored at once; a relevant one is returned
-        with its story features and stored by _cluster together with its story."""
-        article = item.article
-        # The same item from another feed in this poll: already taken (in memory) or stored.
-        keys = {f"id:{article.id}", f"hash:{article.content_hash}"}
-        if article.url:
-            keys.add(f"url:{article.url}")
-        if keys & seen or await self.store.articles.find_duplicate(
-            feed_id=article.feed_id, guid=article.guid, url=article.url, content_hash=article.content_hash
-        ):
-            return None
-        seen.update(keys)
-        report.new_articles += 1
-        try:
-            found = triage(article, self.vocab)
-            feats = features(article, found) if found.relevant else None
-        except Exception as exc:  # one article the core cannot handle must not stop the poll
-            log.error(
-                "article.failed", article=article.id, url=article.url, error=f"{type(exc).__name__}: {exc}"
-            )
-            await self.store.articles.insert(article, fetched=now, alertable=False)
-            return None
-        if feats is None:  # not relevant: stored for dedup and /status, never clustered
-            await self.store.articles.insert(article, fetched=now, triage=found, alertable=item.alertable)
-            return None
-        report.relevant += 1
-        return item, found, feats
+        self, new_items: Sequence[_New], now: datetime, report: PollReport
+    ) -> list[tuple[_New, Triage, StoryFeatures]]:
+        """Triage the poll's new articles in one worker-thread job. Irrelevant ones are stored
+        at once (together); relevant ones are returned with their story features and stored by
+        _cluster together with their story."""
+        # The same item from another feed in this poll counts once (the store's copies were
+        # ruled out by unknown_articles_many).
+        seen: set[str] = set()
+        items: list[_New] = []
+        for item in new_items:
+            article = item.article
+            keys = {f"id:{article.id}", f"hash:{article.content_hash}"}
+            if article.url:
+                keys.add(f"url:{article.url}")
+            if keys & seen:
+                continue
+            seen.update(keys)
+            items.append(item)
+        report.new_articles += len(items)
+        outcomes = await asyncio.to_thread(_triage_all, [i.article for i in items], self.vocab)
+        relevant: list[tuple[_New, Triage, StoryFeatures]] = []
+        unclustered: list[tuple[Article, Triage | None, bool]] = []
+        for item, outcome in zip(items, outcomes, strict=True):
+            article = item.article
+            if isinstance(outcome, Exception):  # one article the core cannot handle must not stop the poll
+                log.error(
+                    "article.failed",
+                    article=article.id,
+                    url=article.url,
+                    error=f"{type(outcome).__name__}: {outcome}",
+                )
+                unclustered.append((article, None, False))
+                continue
+            found, feats = outcome
+            if feats is None:  # not relevant: stored for dedup and /status, never clustered
+                unclustered.append((article, found, item.alertable))
+                continue
+            report.relevant += 1
+            relevant.append((item, found, feats))
+        await self.store.articles.insert_many(unclustered, fetched=now)
+        return relevant
 
     async def _cluster(
         self, item: _New, found: Triage, feats: StoryFeatures, now: datetime, report: PollReport
@@ -485,43 +541,78 @@ class Pipeline:
         return await route_pending(self.store, now)
 
 
-async def unknown_articles(
-    articles: ArticleRepository, feed: Feed, parsed: ParsedFeed
-) -> tuple[list[Article], int]:
-    """The feed's items the store does not hold yet, normalised; and how many were normalised.
+@dataclass(slots=True)
+class _Entry:
+    feed: Feed
+    parsed: ParsedFeed
+    item: ParsedItem
+    key: ItemKey | None
+    id: str | None
+
+
+async def unknown_articles_many(
+    articles: ArticleRepository, batch: Sequence[tuple[Feed, ParsedFeed]]
+) -> dict[int, tuple[list[Article], int]]:
+    """Per feed id: the feed's items the store does not hold yet, normalised, and how many items
+    were normalised.
 
     Known items are recognised by their cheap identity (article id from feed URL + guid, the
     feed's guid, the canonical URL) before any text clean-up or hashing. What is left is
     normalised and checked once more by content hash, so a feed that rewrites GUIDs and links
-    of items it already published still adds nothing."""
-    # Ids first, from the guid alone where there is one (canonicalising links costs about as
-    # much as the rest of the identity); guid-less items need their canonical link for an id.
-    by_guid = [guid_id(i, feed.url) for i in parsed.items]
-    keys = [None if g else item_key(i, feed.url) for i, g in zip(parsed.items, by_guid, strict=True)]
-    ids = [g or (k.id if k else None) for g, k in zip(by_guid, keys, strict=True)]
-    known = await articles.existing_ids([i for i in ids if i is not None])
-    fresh: list[Article] = []
-    normalised = 0
-    for item, maybe_key, item_id in zip(parsed.items, keys, ids, strict=True):
-        if item_id is not None and item_id in known:
-            continue
-        key = maybe_key or item_key(item, feed.url)
-        if key.id is not None and await articles.find_duplicate(
-            feed_id=feed.id, guid=key.guid, url=key.url, content_hash=None
-        ):
-            continue
-        article = to_article(item, parsed, feed_id=feed.id, source=feed.title, feed_url=feed.url)
-        normalised += 1
-        # Keyed items had their guid and URL checked above; the content hash is what is left.
-        duplicate = await articles.find_duplicate(
-            feed_id=None if key.id is not None else feed.id,
-            guid=None if key.id is not None else article.guid,
-            url=None if key.id is not None else article.url,
-            content_hash=article.content_hash,
-        )
-        if duplicate is None:
+    of items it already published still adds nothing. The whole poll's feeds share each query
+    (three or four in all), and normalising runs in one worker-thread job."""
+    entries: list[_Entry] = []
+    for feed, parsed in batch:
+        for item in parsed.items:
+            # Ids from the guid alone where there is one (canonicalising links costs about as
+            # much as the rest of the identity); guid-less items need their canonical link.
+            by_guid = guid_id(item, feed.url)
+            key = None if by_guid else item_key(item, feed.url)
+            entries.append(_Entry(feed, parsed, item, key, by_guid or (key.id if key else None)))
+    known_ids = await articles.existing_ids(list({e.id for e in entries if e.id is not None}))
+    left: list[tuple[_Entry, ItemKey]] = [
+        (e, e.key or item_key(e.item, e.feed.url)) for e in entries if e.id is None or e.id not in known_ids
+    ]
+    keyed = [(e, k) for e, k in left if k.id is not None]
+    known_guids, known_urls = await articles.known_keys(
+        list({(e.feed.id, k.guid) for e, k in keyed if k.guid}), list({k.url for _, k in keyed if k.url})
+    )
+    todo = [
+        e
+        for e, k in left
+        if k.id is None or not ((e.feed.id, k.guid) in known_guids or (k.url and k.url in known_urls))
+    ]
+    normalised = await asyncio.to_thread(_normalise, todo) if todo else []
+    known_hashes = await articles.known_hashes(list({a.content_hash for a in normalised if a.content_hash}))
+    out: dict[int, tuple[list[Article], int]] = {feed.id: ([], 0) for feed, _ in batch}
+    for entry, article in zip(todo, normalised, strict=True):
+        fresh, count = out[entry.feed.id]
+        if not article.content_hash or article.content_hash not in known_hashes:
             fresh.append(article)
-    return fresh, normalised
+        out[entry.feed.id] = (fresh, count + 1)
+    return out
+
+
+def _normalise(entries: Sequence[_Entry]) -> list[Article]:
+    return [
+        to_article(e.item, e.parsed, feed_id=e.feed.id, source=e.feed.title, feed_url=e.feed.url)
+        for e in entries
+    ]
+
+
+def _triage_all(
+    articles: Sequence[Article], vocab: Vocabulary
+) -> list[tuple[Triage, StoryFeatures | None] | Exception]:
+    """Triage (and story features for the relevant) of each article; an article the core
+    cannot handle gives its exception in its place."""
+    out: list[tuple[Triage, StoryFeatures | None] | Exception] = []
+    for article in articles:
+        try:
+            found = triage(article, vocab)
+            out.append((found, features(article, found) if found.relevant else None))
+        except Exception as exc:
+            out.append(exc)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

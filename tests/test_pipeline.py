@@ -473,3 +473,27 @@ async def test_items_without_guids_are_known_by_their_canonical_link(env, feeds:
     second = (await pipeline.poll_due(NOW + timedelta(days=1))).feeds[0]
     assert (second.items, second.normalised, second.new_articles) == (3, 1, 1)
     assert await store.articles.count() == 3
+
+
+async def test_an_item_carried_by_two_feeds_is_one_article_in_one_poll_and_later(
+    env, feeds: FeedServer
+) -> None:
+    store, pipeline = await env()
+    shared = Item("wire-1", *CAMPUS, NOW - timedelta(hours=1), "https://wire.example/campus?utm_source=a")
+    feeds.bodies["a"] = rss("Outlet A", [shared, item(2, BAKERY, 2)])
+    feeds.bodies["b"] = rss(
+        "Outlet B", [Item("b-77", *CAMPUS, shared.published, "https://wire.example/campus")]
+    )
+    for name in ("a", "b"):
+        await store.feeds.add(feeds.url(name), now=NOW, allow_private=True, backfill=True)
+    report = await pipeline.poll_due(NOW)
+    assert report.new_articles == 2 and report.relevant == 1  # the campus once, the bakery once
+    assert await store.articles.count() == 2
+    # A third feed picks the same wire item up a day later, under its own guid and link tracking.
+    feeds.bodies["c"] = rss(
+        "Outlet C", [Item("c-5", *CAMPUS, shared.published, "https://wire.example/campus?ref=c")]
+    )
+    await store.feeds.add(feeds.url("c"), now=NOW, allow_private=True, backfill=True)
+    later = await pipeline.poll_due(NOW + timedelta(days=1))
+    assert later.new_articles == 0 and await store.articles.count() == 2
+    assert {f.url.rsplit("/", 1)[1]: f.status for f in later.feeds}["c"] == "unchanged"

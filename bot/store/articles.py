@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,6 +45,39 @@ def _stored(row: sqlite3.Row) -> StoredArticle:
         fetched=fetched,
         story_id=row["story_id"],
         alertable=bool(row["alertable"]),
+    )
+
+
+# Bound parameters per statement: well under SQLite's limit (32,766 since 3.32; 999 before).
+_CHUNK = 500
+
+_INSERT = (
+    "INSERT OR IGNORE INTO articles (id, feed_id, guid, url, content_hash, title, source, author,"
+    " published, fetched, text, triage, relevant, importance, story_id, alertable)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _row(
+    article: Article, fetched: datetime, triage: Triage | None, story_id: str | None, alertable: bool
+) -> tuple[object, ...]:
+    return (
+        article.id,
+        article.feed_id,
+        article.guid,
+        article.url,
+        article.content_hash,
+        article.title,
+        article.source,
+        article.author,
+        to_db(article.published),
+        to_db(fetched),
+        article.text,
+        triage_to_json(triage) if triage else None,
+        int(bool(triage and triage.relevant)),
+        triage.importance if triage else 0,
+        story_id,
+        int(alertable),
     )
 
 
@@ -90,11 +124,51 @@ class ArticleRepository:
     async def existing_ids(self, ids: builtins.list[str]) -> set[str]:
         """Which of `ids` are stored already (one query per 500 ids: the common re-poll case)."""
         found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
             marks = ",".join("?" for _ in chunk)
             rows = await self.conn.execute_fetchall(f"SELECT id FROM articles WHERE id IN ({marks})", chunk)
             found.update(row[0] for row in rows)
+        return found
+
+    async def known_keys(
+        self, guids: builtins.list[tuple[int, str]], urls: builtins.list[str]
+    ) -> tuple[set[tuple[int, str]], set[str]]:
+        """Which (feed id, guid) pairs and which canonical URLs are stored already: the batch
+        form of find_duplicate's first two tests, one query per chunk."""
+        found_guids: set[tuple[int, str]] = set()
+        found_urls: set[str] = set()
+        for start in range(0, len(guids), _CHUNK // 2):
+            chunk = guids[start : start + _CHUNK // 2]
+            rows = ",".join("(?, ?)" for _ in chunk)
+            params = [value for pair in chunk for value in pair]
+            found = await self.conn.execute_fetchall(
+                # A join, not "(feed_id, guid) IN (VALUES ...)": SQLite scans the whole index
+                # for the latter, and seeks it once per pair for the join.
+                f"SELECT a.feed_id, a.guid FROM (VALUES {rows}) AS v"
+                " JOIN articles AS a ON a.feed_id = v.column1 AND a.guid = v.column2",
+                params,
+            )
+            found_guids.update((int(r[0]), str(r[1])) for r in found)
+        for start in range(0, len(urls), _CHUNK):
+            url_chunk = urls[start : start + _CHUNK]
+            marks = ",".join("?" for _ in url_chunk)
+            found = await self.conn.execute_fetchall(
+                f"SELECT url FROM articles WHERE url IN ({marks})", url_chunk
+            )
+            found_urls.update(str(r[0]) for r in found)
+        return found_guids, found_urls
+
+    async def known_hashes(self, hashes: builtins.list[str]) -> set[str]:
+        """Which content hashes are stored already (find_duplicate's third test, in batch)."""
+        found: set[str] = set()
+        for start in range(0, len(hashes), _CHUNK):
+            chunk = hashes[start : start + _CHUNK]
+            marks = ",".join("?" for _ in chunk)
+            rows = await self.conn.execute_fetchall(
+                f"SELECT content_hash FROM articles WHERE content_hash IN ({marks})", chunk
+            )
+            found.update(str(r[0]) for r in rows)
         return found
 
     async def insert(
@@ -107,30 +181,17 @@ class ArticleRepository:
         alertable: bool = True,
     ) -> bool:
         """Store an article; False when its id is already present (nothing is overwritten)."""
-        cur = await self.conn.execute(
-            "INSERT OR IGNORE INTO articles (id, feed_id, guid, url, content_hash, title, source, author,"
-            " published, fetched, text, triage, relevant, importance, story_id, alertable)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                article.id,
-                article.feed_id,
-                article.guid,
-                article.url,
-                article.content_hash,
-                article.title,
-                article.source,
-                article.author,
-                to_db(article.published),
-                to_db(fetched),
-                article.text,
-                triage_to_json(triage) if triage else None,
-                int(bool(triage and triage.relevant)),
-                triage.importance if triage else 0,
-                story_id,
-                int(alertable),
-            ),
-        )
+        cur = await self.conn.execute(_INSERT, _row(article, fetched, triage, story_id, alertable))
         return cur.rowcount > 0
+
+    async def insert_many(
+        self, rows: Iterable[tuple[Article, Triage | None, bool]], *, fetched: datetime
+    ) -> None:
+        """Store many articles without a story ((article, triage, alertable) each) in one
+        statement; ids already present are left as they are, as insert() leaves them."""
+        await self.conn.executemany(
+            _INSERT, [_row(article, fetched, triage, None, alertable) for article, triage, alertable in rows]
+        )
 
     async def set_triage(self, article_id: str, triage: Triage) -> None:
         await self.conn.execute(

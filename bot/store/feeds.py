@@ -73,6 +73,19 @@ def _feed(row: sqlite3.Row) -> Feed:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Success:
+    """One feed's successful fetch, for FeedRepository.record_success_many."""
+
+    feed_id: int
+    next_check_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    title: str | None = None
+    new_items: int = 0
+    update_interval_s: float | None = None
+
+
 class FeedRepository:
     def __init__(self, conn: aiosqlite.Connection):
         self.conn = conn
@@ -152,12 +165,11 @@ class FeedRepository:
         return cur.rowcount > 0
 
     async def due(self, now: datetime, limit: int = 1000) -> builtins.list[Feed]:
-        async with self.conn.execute(
+        rows = await self.conn.execute_fetchall(
             "SELECT * FROM feeds WHERE disabled_reason IS NULL AND next_check_at <= ?"
             " ORDER BY next_check_at, id LIMIT ?",
             (to_db(now), limit),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [_feed(r) for r in rows]
 
     async def next_due_at(self) -> datetime | None:
@@ -171,9 +183,7 @@ class FeedRepository:
         """Reschedule before fetching, so a crash or failure mid-fetch still moves the feed on."""
         await self.mark_checking_many([(feed_id, next_check_at)], now=now)
 
-    async def mark_checking_many(
-        self, schedule: Sequence[tuple[int, datetime]], *, now: datetime
-    ) -> None:
+    async def mark_checking_many(self, schedule: Sequence[tuple[int, datetime]], *, now: datetime) -> None:
         """mark_checking for many feeds (feed id, next check): one statement per 400 feeds."""
         await self._set_next_checks(schedule, "last_checked_at = ?", (to_db(now),))
 
@@ -189,23 +199,37 @@ class FeedRepository:
         new_items: int = 0,
         update_interval_s: float | None = None,
     ) -> None:
-        await self.conn.execute(
+        await self.record_success_many(
+            [Success(feed_id, next_check_at, etag, last_modified, title, new_items, update_interval_s)],
+            now=now,
+        )
+
+    async def record_success_many(self, successes: Sequence[Success], *, now: datetime) -> None:
+        """A 200 for each feed: its validators, next check, and error count reset (one statement,
+        one trip to the database thread, for the whole poll)."""
+        if not successes:
+            return
+        stamp = to_db(now)
+        await self.conn.executemany(
             "UPDATE feeds SET etag = ?, last_modified = ?, title = COALESCE(title, ?),"
             " next_check_at = ?, last_success_at = ?, error_count = 0, last_error = NULL,"
             " first_poll_done = 1,"
             " last_new_item_at = CASE WHEN ? > 0 THEN ? ELSE last_new_item_at END,"
             " update_interval_s = COALESCE(?, update_interval_s) WHERE id = ?",
-            (
-                etag,
-                last_modified,
-                title,
-                to_db(next_check_at),
-                to_db(now),
-                new_items,
-                to_db(now),
-                update_interval_s,
-                feed_id,
-            ),
+            [
+                (
+                    s.etag,
+                    s.last_modified,
+                    s.title,
+                    to_db(s.next_check_at),
+                    stamp,
+                    s.new_items,
+                    stamp,
+                    s.update_interval_s,
+                    s.feed_id,
+                )
+                for s in successes
+            ],
         )
 
     async def record_not_modified(self, feed_id: int, *, now: datetime, next_check_at: datetime) -> None:
@@ -293,4 +317,3 @@ class FeedRepository:
             row = await cur.fetchone()
         assert row is not None
         return {"ok": int(row[0] or 0), "failing": int(row[1] or 0), "disabled": int(row[2] or 0)}
-

@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.errors import FeedError
-from bot.ingest.parse import ParsedFeed, article_id, parse_feed, parse_feed_async, to_article
+from bot.ingest.parse import (
+    FeedDocument,
+    ParsedFeed,
+    article_id,
+    parse_feed,
+    parse_feed_async,
+    parse_feeds_async,
+    to_article,
+)
 
 FEED_URL = "https://chips.example/feed.xml"
 
@@ -279,3 +287,18 @@ def test_the_body_decides_between_json_and_xml() -> None:
     assert feed.format == "rss20" and len(feed.items) == 2
     doc = json.dumps(JSON_FEED).encode()
     assert parse_feed(doc, url=FEED_URL, content_type="application/rss+xml").format == "json1.1"
+
+
+async def test_parse_feeds_async_keeps_each_documents_outcome_in_place() -> None:
+    docs = [
+        FeedDocument(RSS.encode(), FEED_URL),
+        FeedDocument(b"<html><body>not a feed</body></html>", "https://b.example/", "text/html"),
+        FeedDocument(b"", "https://c.example/feed"),
+        FeedDocument(RSS.encode(), "https://d.example/feed", "application/rss+xml"),
+    ]
+    first, html, empty, last = await parse_feeds_async(docs)
+    assert isinstance(first, ParsedFeed) and first == parse_feed(RSS.encode(), url=FEED_URL)
+    assert isinstance(html, FeedError) and "https://b.example/" in str(html)
+    assert isinstance(empty, FeedError) and "empty" in str(empty)
+    assert isinstance(last, ParsedFeed) and last.url == "https://d.example/feed"
+    assert await parse_feeds_async([]) == []

@@ -64,6 +64,33 @@ async def test_dedup_by_guid_url_and_content_hash(store: Store) -> None:
     assert await find(feed_id=None, guid="g1", url=None, content_hash=None) is None
 
 
+async def test_batch_lookups_and_insert_many(store: Store) -> None:
+    a = await store.feeds.add("https://a.example/feed", now=NOW)
+    b = await store.feeds.add("https://b.example/feed", now=NOW)
+    await store.articles.insert_many(
+        [(article(1, feed_id=a.id), TRIAGE, True), (article(2, feed_id=b.id), None, False)], fetched=NOW
+    )
+    one, two = await store.articles.get("a1"), await store.articles.get("a2")
+    assert one is not None and one.triage == TRIAGE and one.alertable and one.story_id is None
+    assert two is not None and two.triage is None and not two.alertable
+    # Like insert(): an id already stored is left as it is.
+    await store.articles.insert_many([(article(1, feed_id=a.id, title="Changed"), None, False)], fetched=NOW)
+    again = await store.articles.get("a1")
+    assert again is not None and again.article.title == "Title 1" and again.triage == TRIAGE
+    # A guid counts within its own feed only; URLs and hashes count across feeds.
+    guids, urls = await store.articles.known_keys(
+        [(a.id, "g1"), (b.id, "g1"), (b.id, "g2"), (a.id, "g9")],
+        ["https://a.example/2", "https://a.example/9"],
+    )
+    assert guids == {(a.id, "g1"), (b.id, "g2")} and urls == {"https://a.example/2"}
+    # Past one statement's worth of parameters.
+    many = [(b.id, f"x{i}") for i in range(700)] + [(a.id, "g1")]
+    assert (await store.articles.known_keys(many, [f"u{i}" for i in range(1200)]))[0] == {(a.id, "g1")}
+    hashes = ["h1", "h3", *(f"z{i}" for i in range(600)), "h2"]
+    assert await store.articles.known_hashes(hashes) == {"h1", "h2"}
+    assert await store.articles.known_keys([], []) == (set(), set())
+
+
 async def test_triage_round_trip_recent_and_by_story(store: Store) -> None:
     await store.articles.insert(article(1), fetched=NOW, triage=TRIAGE, alertable=False)
     await store.articles.insert(article(2), fetched=NOW - timedelta(days=2))

@@ -7,6 +7,7 @@ import pytest
 
 from bot.errors import InputError
 from bot.store import Store
+from bot.store.feeds import Success
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -119,6 +120,29 @@ async def test_many_feeds_rescheduled_in_batches_each_to_its_own_time(store: Sto
     assert after[feeds[7].id].error_count == 0 and after[feeds[7].id].last_error is None
     assert after[feeds[7].id].last_success_at == later and after[feeds[10].id].last_success_at is None
     await store.feeds.mark_checking_many([], now=later)  # nothing to do is not an error
+
+
+async def test_record_success_many(store: Store) -> None:
+    feeds = [await store.feeds.add(f"https://f{i}.example/feed", now=NOW) for i in range(3)]
+    await store.feeds.record_failure(feeds[0].id, error="timeout", now=NOW, next_check_at=NOW, max_errors=5)
+    later = NOW + timedelta(minutes=5)
+    await store.feeds.record_success_many(
+        [
+            Success(feeds[0].id, later + timedelta(minutes=30), etag='"e0"', title="Zero", new_items=2),
+            Success(feeds[1].id, later + timedelta(hours=2), last_modified="Fri, 20 Nov 2026 11:00:00 GMT",
+                    update_interval_s=3600.0),
+        ],
+        now=later,
+    )  # fmt: skip
+    zero, one, two = [await store.feeds.get(f.id) for f in feeds]
+    assert zero is not None and one is not None and two is not None
+    assert zero.etag == '"e0"' and zero.title == "Zero" and zero.error_count == 0 and zero.last_error is None
+    assert zero.next_check_at == later + timedelta(minutes=30) and zero.last_new_item_at == later
+    assert zero.first_poll_done and zero.last_success_at == later
+    assert one.last_modified == "Fri, 20 Nov 2026 11:00:00 GMT" and one.update_interval_s == 3600.0
+    assert one.last_new_item_at is None  # no new items: the last one's time stays
+    assert not two.first_poll_done and two.last_success_at is None  # not in the batch
+    await store.feeds.record_success_many([], now=later)  # nothing to do is not an error
 
 
 async def test_state_survives_reopening_the_file(tmp_path: Path) -> None:
