@@ -123,13 +123,7 @@ class ArticleRepository:
 
     async def existing_ids(self, ids: builtins.list[str]) -> set[str]:
         """Which of `ids` are stored already (one query per 500 ids: the common re-poll case)."""
-        found: set[str] = set()
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            marks = ",".join("?" for _ in chunk)
-            rows = await self.conn.execute_fetchall(f"SELECT id FROM articles WHERE id IN ({marks})", chunk)
-            found.update(row[0] for row in rows)
-        return found
+        return await self._present("id", ids)
 
     async def known_keys(
         self, guids: builtins.list[tuple[int, str]], urls: builtins.list[str]
@@ -137,7 +131,6 @@ class ArticleRepository:
         """Which (feed id, guid) pairs and which canonical URLs are stored already: the batch
         form of find_duplicate's first two tests, one query per chunk."""
         found_guids: set[tuple[int, str]] = set()
-        found_urls: set[str] = set()
         for start in range(0, len(guids), _CHUNK // 2):
             chunk = guids[start : start + _CHUNK // 2]
             rows = ",".join("(?, ?)" for _ in chunk)
@@ -150,25 +143,22 @@ class ArticleRepository:
                 params,
             )
             found_guids.update((int(r[0]), str(r[1])) for r in found)
-        for start in range(0, len(urls), _CHUNK):
-            url_chunk = urls[start : start + _CHUNK]
-            marks = ",".join("?" for _ in url_chunk)
-            found = await self.conn.execute_fetchall(
-                f"SELECT url FROM articles WHERE url IN ({marks})", url_chunk
-            )
-            found_urls.update(str(r[0]) for r in found)
-        return found_guids, found_urls
+        return found_guids, await self._present("url", urls)
 
     async def known_hashes(self, hashes: builtins.list[str]) -> set[str]:
         """Which content hashes are stored already (find_duplicate's third test, in batch)."""
+        return await self._present("content_hash", hashes)
+
+    async def _present(self, column: str, values: builtins.list[str]) -> set[str]:
+        """Which of `values` some stored article has in `column` (an indexed one)."""
         found: set[str] = set()
-        for start in range(0, len(hashes), _CHUNK):
-            chunk = hashes[start : start + _CHUNK]
+        for start in range(0, len(values), _CHUNK):
+            chunk = values[start : start + _CHUNK]
             marks = ",".join("?" for _ in chunk)
             rows = await self.conn.execute_fetchall(
-                f"SELECT content_hash FROM articles WHERE content_hash IN ({marks})", chunk
+                f"SELECT {column} FROM articles WHERE {column} IN ({marks})", chunk
             )
-            found.update(str(r[0]) for r in rows)
+            found.update(str(row[0]) for row in rows)
         return found
 
     async def insert(
