@@ -248,11 +248,12 @@ def _sum(bucket: dict[str, _Term]) -> float:
 # labelled development set plus the test articles in tests/core/test_triage.py, then rounded; the
 # intercept puts the decision threshold at 0.5.
 WEIGHTS = {
-    "bias": -3.0,
-    "head": 2.0,
-    "body": 0.55,
-    "ai": 0.2,
-    "negative": -1.8,
+    "bias": -2.1,
+    "head": 1.5,
+    "body": 0.8,
+    "ai": 0.05,
+    "breadth": 0.7,
+    "negative": -1.6,
 }
 
 
@@ -315,6 +316,10 @@ def _features(ev: Evidence) -> tuple[dict[str, float], dict[str, float], float, 
         "head": math.log1p(head),
         "body": math.log1p(body),
         "ai": math.log1p(ai),
+        # How many distinct strong terms: a transcript or a column that names HBM4, GB300 and
+        # 800-volt racks is about infrastructure whatever its title says, though its length
+        # dilutes the body score.
+        "breadth": math.log1p(len(ev.strong)),
         "negative": math.log1p(neg_effect),
     }
     return features, negative, ai, pivot
