@@ -181,7 +181,10 @@ _EU_MONEY_RE = re.compile(
     r"miliardów|miliardy)(?:\s+(?:de\s+|di\s+)?(?P<cur>dólares|dollars|dollari|dollar|dolarów|"
     r"us-dollar|euros?))?"
 )
-_CJK_MULT = {"亿": 1e8, "億": 1e8, "万": 1e4, "萬": 1e4, "억": 1e8, "만": 1e4, "兆": 1e12, "조": 1e12}
+_CJK_MULT = {
+    "亿": 1e8, "億": 1e8, "万": 1e4, "萬": 1e4, "억": 1e8, "만": 1e4, "兆": 1e12, "조": 1e12,
+    "万亿": 1e12, "萬億": 1e12,
+}  # fmt: skip
 _CJK_CUR = {
     "美元": "usd",
     "ドル": "usd",
@@ -189,14 +192,20 @@ _CJK_CUR = {
     "欧元": "eur",
     "ユーロ": "eur",
     "円": "jpy",
+    "日元": "jpy",
+    "日圆": "jpy",
+    "日圓": "jpy",
+    "歐元": "eur",
     "元": "cny",
     "人民币": "cny",
     "원": "krw",
 }
 _CJK_MONEY_RE = re.compile(
-    r"(?P<lo>\d[\d,]*(?:\.\d+)?)\s*(?P<lomult>[亿億万萬억만兆조])?\s*"
-    r"(?:(?:-|~|～|〜|至|到|から)\s*(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<mult>[亿億万萬억만兆조])\s*)?"
-    r"(?P<cur>美元|ドル|달러|欧元|ユーロ|円|人民币|元|원)"
+    r"(?P<lo>\d[\d,]*(?:\.\d+)?)\s*(?P<lomult>万亿|萬億|[亿億万萬억만兆조])?\s*"
+    # The rest of a compound amount: 1兆1000億円, 3조2000억 원.
+    r"(?:(?<=[兆조])(?P<rest>\d[\d,]*)\s*(?P<restmult>[亿億万萬억만])\s*)?"
+    r"(?:(?:-|~|～|〜|至|到|から)\s*(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<mult>万亿|萬億|[亿億万萬억만兆조])\s*)?"
+    r"(?P<cur>美元|ドル|달러|欧元|歐元|ユーロ|日元|日圆|日圓|円|人民币|元|원)"
 )
 _OTHER_POWER_RE = re.compile(
     r"(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<mult>[万萬만])?\s*(?P<unit>gigavatios?|gigawatts?|gigawatt|吉瓦|"
@@ -295,6 +304,9 @@ def _other_languages(text: str, lower: str) -> list[Entity]:
             if lomult is None:
                 continue  # "300元" without a multiplier is small change
             values = [float(lo.replace(",", "")) * _CJK_MULT[lomult]]
+            rest, rest_mult = m.group("rest", "restmult")
+            if rest is not None:
+                values[0] += float(rest.replace(",", "")) * _CJK_MULT[rest_mult]
         else:
             mult = _CJK_MULT[mult_char]
             values = [float(num.replace(",", "")) * mult]

@@ -300,7 +300,7 @@ _MAG = re.compile(
 )
 _MONEY_UNIT = re.compile(
     r"\s?(?:de\s|d['’]|di\s)?(?:US-?)?(?:dollars?|dollari|dolarów|dólar(?:es)?|euros?|yuan|pounds|yen|won)\b"
-    r"|\s?(?:ドル|美元|元|円|韩元|韓元|ウォン|원|달러)",
+    r"|\s?(?:ドル|美元|日元|日圓|日圆|欧元|歐元|港元|人民币|元|円|ユーロ|韩元|韓元|ウォン|원|달러|유로)",
     re.IGNORECASE,
 )
 _POWER = re.compile(

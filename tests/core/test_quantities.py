@@ -42,6 +42,21 @@ def test_an_amount_without_currency_takes_the_articles_currency() -> None:
     assert _money("Es geht um höchstens 165 Milliarden.") == set()
 
 
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [
+        # A compound amount is one sum, not its last part: 1兆1000億 is 1.1 trillion, not 100 billion.
+        ("政府、ラピダスに追加支援1兆1000億円", 1.1e12, "jpy"),
+        ("삼성전자 3조2000억 원 투자", 3.2e12, "krw"),
+        # Chinese writes a trillion as 万亿 and the yen as 日元.
+        ("日本政府追加1.1万亿日元支持Rapidus", 1.1e12, "jpy"),
+        ("欧盟投入200亿歐元建设", 2e10, "eur"),
+    ],
+)
+def test_cjk_amounts(text: str, value: float, unit: str) -> None:
+    assert _money(text) == {(value, unit)}
+
+
 def test_a_number_before_a_range_word_is_not_a_range_start() -> None:
     # A year is not the low end of a sum; "to" after it must not invent a second figure.
     assert _money("From 2024 to 10 billion dollars in sales.") == {(10e9, "usd")}

@@ -253,6 +253,8 @@ def test_expire_drops_old_stories() -> None:
         ("营业利润9.1万亿韩元", "usd:9.1e+12"),
         ("3조2000억원 투입", "usd:3.2e+12"),
         ("1兆2000億円を投資", "usd:1.2e+12"),
+        ("日本政府追加1.1万亿日元支持", "usd:1.1e+12"),
+        ("欧盟投入200亿欧元", "usd:2e+10"),
         ("tar in 420 miljoner dollar", "usd:4.2e+08"),
         ("wartość 19 mld euro", "usd:1.9e+10"),
     ],
