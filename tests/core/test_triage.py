@@ -1160,3 +1160,26 @@ def test_a_computing_cluster_without_ai_is_not_ai_infrastructure(vocab: Vocabula
         vocab,
     )
     assert not result.relevant, result.explanation
+
+
+def test_a_body_naming_many_infrastructure_terms_is_relevant_whatever_its_title(vocab: Vocabulary) -> None:
+    # A show transcript: the title names nothing, the lead is small talk, and the talk in the
+    # middle is all racks, memory and accelerators (a long text, so the body score alone is diluted:
+    # the number of distinct strong terms carries it).
+    chatter = "HOST: Welcome back, and thanks to all who wrote in after last week. We have a packed show. "
+    outro = "HOST: That's all for today; see you next week. We will be back with more listener questions. "
+    chatter, outro = chatter * 12, outro * 12
+    talk = (
+        "GUEST: The new NVL72 racks pull about 130 kW each, and the next generation doubles the HBM "
+        "per accelerator. HOST: So liquid cooling is no longer optional? GUEST: Not at that density. "
+        "Every GB200 cluster we toured had direct-to-chip cooling and the operators were asking about "
+        "800-volt DC distribution. HOST: And memory? GUEST: HBM4 supply is sold out through next year, "
+        "and the TPU customers are competing for the same packaging capacity at TSMC. "
+    )
+    result = triage(_art("show", "Episode 212: a conversation from the road", chatter + talk + outro), vocab)
+    assert result.relevant, result.explanation
+    assert {"chips", "datacenter"} & set(result.topics)
+    # One passing mention in the same chatter is still not enough.
+    aside = "GUEST: I finally bought a GB200-powered laptop. "
+    passing = triage(_art("show2", "Episode 213: listener mail", chatter + aside + outro), vocab)
+    assert not passing.relevant, passing.explanation
