@@ -533,6 +533,7 @@ def _explain(
     return text
 
 
+_AI_FLEET_GPUS = 1000.0  # a gamer buys one, a render farm dozens; thousands train models
 _AI_SCALE_MW = 100.0  # a conventional enterprise or colocation hall draws a few to a few tens of MW
 
 
@@ -562,6 +563,19 @@ def _add_scale_evidence(ev: Evidence, quantities: list[Entity]) -> None:
             return
 
 
+def _add_fleet_evidence(ev: Evidence, quantities: list[Entity]) -> None:
+    """Thousands of GPUs are an AI compute fleet whatever words surround them (a sovereign fund's
+    "10,240 GPUs" in Batam, a lab's cluster): the count is strong evidence and AI context. Gaming,
+    crypto and market contexts still pull the score down as negative evidence."""
+    for q in quantities:
+        if q.type == "gpu_count" and (q.value or 0.0) >= _AI_FLEET_GPUS:
+            key = "gpus:" + q.name
+            _add(ev.strong, key, q.name, STRONG, _LEAD)
+            ev.family.setdefault(key, "chips")
+            _add(ev.ai, key, q.name, 2.0, _LEAD)
+            return
+
+
 def _figure_in(q: Entity, title: str) -> bool:
     digits = "".join(ch for ch in q.name if ch.isdigit())[:2]
     return bool(digits) and digits in "".join(ch for ch in title if ch.isdigit())
@@ -573,6 +587,7 @@ def triage(article: Article, vocab: Vocabulary) -> Triage:
     quantities = find_quantities(f"{article.title}\n{article.text}")
     _add_deal_evidence(ev, quantities, article.title)
     _add_scale_evidence(ev, quantities)
+    _add_fleet_evidence(ev, quantities)
     scores = _score(ev)
     relevant = scores.relevance >= THRESHOLD
     topic_items = _topics(ev, quantities, article.title) if relevant else []

@@ -1183,3 +1183,46 @@ def test_a_body_naming_many_infrastructure_terms_is_relevant_whatever_its_title(
     aside = "GUEST: I finally bought a GB200-powered laptop. "
     passing = triage(_art("show2", "Episode 213: listener mail", chatter + aside + outro), vocab)
     assert not passing.relevant, passing.explanation
+
+
+def test_thousands_of_gpus_are_an_ai_fleet_without_the_word_ai(vocab: Vocabulary) -> None:
+    fleet = triage(
+        _art(
+            "fleet",
+            "Pension fund's new cloud company opens for business",
+            "The state pension fund has launched a cloud company that rents computing time to universities, "
+            "start-ups and ministries. Its first hall, in a leased building near the port, holds 8,192 GPUs "
+            "and takes its first customers in March. The fund put in $600 million for a 75% stake.",
+        ),
+        vocab,
+    )
+    assert fleet.relevant, fleet.explanation
+    assert "8,192 GPUs" in fleet.explanation
+    # A couple of graphics cards are not a fleet.
+    pair = triage(
+        _art(
+            "pair",
+            "Pension fund's new office opens for business",
+            "The state pension fund opened a new office near the port. The design studio on the second floor "
+            "got two GPUs for its rendering work, and the fund put in $600 million for a 75% stake in a port "
+            "operator.",
+        ),
+        vocab,
+    )
+    assert not pair.relevant, pair.explanation
+
+
+def test_a_phone_review_in_spanish_with_an_ai_chip_is_not_infrastructure(vocab: Vocabulary) -> None:
+    review = triage(
+        _art(
+            "es-phone",
+            "Lumo presenta el P7, con 'chip de IA' para editar fotos",
+            "La marca Lumo lanzó este martes en Barcelona su nuevo móvil P7, que costará 749 euros. Su 'chip "
+            "de IA' propio, una unidad neuronal integrada, permite borrar objetos de las fotos y traducir "
+            "llamadas sin conexión. La batería de 4.800 mAh aguanta un día y medio; la cámara principal "
+            "brilla de día y flojea de noche.",
+        ),
+        vocab,
+    )
+    assert not review.relevant, review.explanation
+    assert "mAh" in review.explanation
