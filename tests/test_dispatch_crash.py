@@ -61,8 +61,10 @@ def start_worker(db: Path, journal: Path) -> subprocess.Popen[bytes]:
 def sends(journal: Path) -> list[dict[str, str]]:
     if not journal.exists():
         return []
-    lines = journal.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+    text = journal.read_text(encoding="utf-8")
+    # The worker may be mid-write: a last line without its newline is not a send yet.
+    complete = text[: text.rfind("\n") + 1]
+    return [json.loads(line) for line in complete.splitlines() if line.strip()]
 
 
 def wait_for_sends(proc: subprocess.Popen[bytes], journal: Path, count: int) -> None:
