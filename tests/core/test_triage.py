@@ -1210,6 +1210,17 @@ def test_thousands_of_gpus_are_an_ai_fleet_without_the_word_ai(vocab: Vocabulary
         vocab,
     )
     assert not pair.relevant, pair.explanation
+    # Thousands of GPUs in a gaming, crypto or market context stay in that context.
+    for key, title, text in (
+        ("esports", "Esports final draws record crowd", "The arena installed 1,200 GPUs in gaming rigs for "
+         "the tournament, and the final drew 20,000 fans. The winning team took home $2 million."),
+        ("miner", "Ethereum miners sell off rigs", "After the switch to proof of stake, one crypto miner is "
+         "selling 5,000 GPUs it used to mine ether at a steep discount."),
+        ("retail", "Retailer restocks graphics cards", "The electronics chain said it will have 3,000 GPUs "
+         "in stores for the holiday, mostly RTX 5070 cards for gamers building PCs."),
+    ):  # fmt: skip
+        found = triage(_art(key, title, text), vocab)
+        assert not found.relevant, found.explanation
 
 
 def test_a_phone_review_in_spanish_with_an_ai_chip_is_not_infrastructure(vocab: Vocabulary) -> None:
