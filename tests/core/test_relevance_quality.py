@@ -132,7 +132,7 @@ def measure(folder: Path) -> str:
 
 
 if __name__ == "__main__":
-    # .venv/bin/python tests/core/test_relevance_quality.py [devset|holdout|holdout2|...|holdout5]
+    # .venv/bin/python tests/core/test_relevance_quality.py [devset|holdout|holdout2|...|holdout6]
     import sys
 
     for name in sys.argv[1:] or ["devset"]:
