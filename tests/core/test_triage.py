@@ -882,6 +882,30 @@ CONTEXT_NEGATIVES = {
         "Pharma group pays up to $900 million in AI drug-discovery partnership",
         "The drugmaker will use the start-up's AI models to propose candidate molecules for two targets.",
     ),
+    # Thousands of GPUs in a gaming, crypto or retail context stay in that context.
+    "esports-rigs": (
+        "Esports final draws record crowd",
+        "The arena installed 1,200 GPUs in gaming rigs for the tournament, and the final drew 20,000 fans. "
+        "The winning team took home $2 million.",
+    ),
+    "miner-selloff": (
+        "Ethereum miners sell off rigs",
+        "After the switch to proof of stake, one crypto miner is selling 5,000 GPUs it used to mine ether "
+        "at a steep discount.",
+    ),
+    "retail-cards": (
+        "Retailer restocks graphics cards",
+        "The electronics chain said it will have 3,000 GPUs in stores for the holiday, mostly RTX 5070 cards "
+        "for gamers building PCs.",
+    ),
+    # A phone review in Spanish whose only consumer words are battery and camera terms.
+    "es-phone": (
+        "Lumo presenta el P7, con 'chip de IA' para editar fotos",
+        "La marca Lumo lanzó este martes en Barcelona su nuevo móvil P7, que costará 749 euros. Su 'chip "
+        "de IA' propio, una unidad neuronal integrada, permite borrar objetos de las fotos y traducir "
+        "llamadas sin conexión. La batería de 4.800 mAh aguanta un día y medio; la cámara principal brilla "
+        "de día y flojea de noche.",
+    ),
 }
 
 
@@ -1210,30 +1234,9 @@ def test_thousands_of_gpus_are_an_ai_fleet_without_the_word_ai(vocab: Vocabulary
         vocab,
     )
     assert not pair.relevant, pair.explanation
-    # Thousands of GPUs in a gaming, crypto or market context stay in that context.
-    for key, title, text in (
-        ("esports", "Esports final draws record crowd", "The arena installed 1,200 GPUs in gaming rigs for "
-         "the tournament, and the final drew 20,000 fans. The winning team took home $2 million."),
-        ("miner", "Ethereum miners sell off rigs", "After the switch to proof of stake, one crypto miner is "
-         "selling 5,000 GPUs it used to mine ether at a steep discount."),
-        ("retail", "Retailer restocks graphics cards", "The electronics chain said it will have 3,000 GPUs "
-         "in stores for the holiday, mostly RTX 5070 cards for gamers building PCs."),
-    ):  # fmt: skip
-        found = triage(_art(key, title, text), vocab)
-        assert not found.relevant, found.explanation
 
 
 def test_a_phone_review_in_spanish_with_an_ai_chip_is_not_infrastructure(vocab: Vocabulary) -> None:
-    review = triage(
-        _art(
-            "es-phone",
-            "Lumo presenta el P7, con 'chip de IA' para editar fotos",
-            "La marca Lumo lanzó este martes en Barcelona su nuevo móvil P7, que costará 749 euros. Su 'chip "
-            "de IA' propio, una unidad neuronal integrada, permite borrar objetos de las fotos y traducir "
-            "llamadas sin conexión. La batería de 4.800 mAh aguanta un día y medio; la cámara principal "
-            "brilla de día y flojea de noche.",
-        ),
-        vocab,
-    )
+    review = triage(_art("es-phone", *CONTEXT_NEGATIVES["es-phone"]), vocab)
     assert not review.relevant, review.explanation
     assert "mAh" in review.explanation
