@@ -80,8 +80,7 @@ class _Fetched:
 
     feed: Feed
     not_modified: bool = False
-    doc: FeedDocument | None = None  # a changed body, until the parse phase parses it
-    result: FetchResult | None = None
+    result: FetchResult | None = None  # a changed body, until the parse phase parses it
     parsed: ParsedFeed | None = None
     body_hash: bytes | None = None
     same_body: bool = False
@@ -243,10 +242,8 @@ class Pipeline:
                     feed, result, now=now, settings=poll, rng=self._rng, parsed=_Ttl(last[1])
                 ),
             )
-        doc = FeedDocument(result.body, result.final_url, result.content_type)
         return _Fetched(
             feed=feed,
-            doc=doc,
             result=result,
             body_hash=body_hash,
             etag=result.etag,
@@ -257,13 +254,14 @@ class Pipeline:
         """Parse every changed body in one worker-thread job, off the event loop. Normalising
         (to_article) waits for the sequential phase, where the store says which items are
         known: a changed feed usually repeats most of its items."""
-        pending = [r for r in fetched if r.doc is not None]
-        outcomes = await parse_feeds_async([r.doc for r in pending if r.doc is not None])
+        pending = [(r, r.result) for r in fetched if r.result is not None]
+        outcomes = await parse_feeds_async(
+            [FeedDocument(res.body, res.final_url, res.content_type) for _, res in pending]
+        )
         poll = self.settings.poll
-        for r, parsed in zip(pending, outcomes, strict=True):
-            r.doc = None  # the body is not needed past this point
-            result, feed = r.result, r.feed
-            r.result = None
+        for (r, result), parsed in zip(pending, outcomes, strict=True):
+            r.result = None  # the body is not needed past this point
+            feed = r.feed
             if isinstance(parsed, FeedError):
                 log.warning(
                     "feed.failed",
@@ -274,7 +272,6 @@ class Pipeline:
                 )
                 r.error = parsed
                 continue
-            assert result is not None
             gap = _mean_gap([i.published or i.updated for i in parsed.items])
             r.parsed = parsed
             r.title = parsed.title
