@@ -321,7 +321,7 @@ class Bench:
 
     async def open_pipeline(self, path: str, fetcher: Fetcher, poll: PollSettings) -> None:
         """The real Pipeline over its own store, one feed row per "pipe" URL."""
-        store = await Store.open(path)
+        store = await Store.open(path, background_checkpoints=True)  # as bot.app opens it
         for url in self.pipe_urls:
             await store.feeds.add(url, now=NOW, allow_private=True)
         settings = Settings.model_validate({"poll": poll.model_dump()})

@@ -77,7 +77,7 @@ class App:
         adapters: Mapping[str, Any] | None = None,
         env: Mapping[str, str] | None = None,
     ) -> App:
-        store = await Store.open(settings.store.path)
+        store = await Store.open(settings.store.path, background_checkpoints=True)
         try:
             await sync_config_feeds(store, settings, now=now)
             vocab = load_vocabulary(settings.core.vocabulary)

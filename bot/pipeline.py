@@ -139,14 +139,14 @@ class Pipeline:
             if not self._restored:
                 await self.restore(now)
             self.index.expire(now - self.window)
-            feeds = await self.store.feeds.due(now, limit=limit)
+            # Claimed (rescheduled a base interval on) before fetching, so a crash or a failure
+            # still moves each feed on; each gets its real next check once answered.
+            poll = self.settings.poll
+            lease = min(max(poll.interval_s, poll.min_interval_s), poll.max_interval_s)
+            feeds = await self.store.feeds.claim_due(now, until=now + timedelta(seconds=lease), limit=limit)
             report = PollReport()
             if not feeds:
                 return report
-            # Reschedule before fetching, so a crash or a failure still moves each feed on.
-            await self.store.feeds.mark_checking_many(
-                [(feed.id, self._failure_next(feed, now, None)) for feed in feeds], now=now
-            )
             fetched = await asyncio.gather(*(self._fetch(feed, now) for feed in feeds))
             # Parsing waits until every request is answered (see parse_feeds_async).
             await self._parse(fetched, now)
@@ -188,6 +188,7 @@ class Pipeline:
             # move on: a crash before this point refetches the same items instead of losing them.
             await self._record_successes(succeeded, now)
             report.deliveries = await self._route(now)
+            self.store.checkpoint_soon()
             log.info(
                 "poll.done",
                 feeds=len(feeds),

@@ -51,11 +51,13 @@ def _stored(row: sqlite3.Row) -> StoredArticle:
 # Bound parameters per statement: well under SQLite's limit (32,766 since 3.32; 999 before).
 _CHUNK = 500
 
-_INSERT = (
+_INSERT_HEAD = (
     "INSERT OR IGNORE INTO articles (id, feed_id, guid, url, content_hash, title, source, author,"
-    " published, fetched, text, triage, relevant, importance, story_id, alertable)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " published, fetched, text, triage, relevant, importance, story_id, alertable) VALUES "
 )
+_INSERT_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT = _INSERT_HEAD + _INSERT_ROW
+_INSERT_ROWS = 60  # 16 columns each: under the 999 variables older SQLite builds allow
 
 
 def _row(
@@ -179,9 +181,14 @@ class ArticleRepository:
     ) -> None:
         """Store many articles without a story ((article, triage, alertable) each) in one
         statement; ids already present are left as they are, as insert() leaves them."""
-        await self.conn.executemany(
-            _INSERT, [_row(article, fetched, triage, None, alertable) for article, triage, alertable in rows]
-        )
+        # Multi-row INSERT statements: each is one transaction, where executemany in autocommit
+        # mode would commit once per row.
+        values = [_row(article, fetched, triage, None, alertable) for article, triage, alertable in rows]
+        for start in range(0, len(values), _INSERT_ROWS):
+            chunk = values[start : start + _INSERT_ROWS]
+            await self.conn.execute(
+                _INSERT_HEAD + ",".join([_INSERT_ROW] * len(chunk)), [v for row in chunk for v in row]
+            )
 
     async def set_triage(self, article_id: str, triage: Triage) -> None:
         await self.conn.execute(

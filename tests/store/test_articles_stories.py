@@ -89,6 +89,15 @@ async def test_batch_lookups_and_insert_many(store: Store) -> None:
     hashes = ["h1", "h3", *(f"z{i}" for i in range(600)), "h2"]
     assert await store.articles.known_hashes(hashes) == {"h1", "h2"}
     assert await store.articles.known_keys([], []) == (set(), set())
+    # More rows than one INSERT statement takes, each stored once and whole.
+    rows = [(article(n, feed_id=b.id), TRIAGE if n % 2 else None, n % 3 == 0) for n in range(100, 250)]
+    await store.articles.insert_many(rows, fetched=NOW)
+    stored = [await store.articles.get(f"a{n}") for n in range(100, 250)]
+    assert [s.article.title if s else None for s in stored] == [f"Title {n}" for n in range(100, 250)]
+    assert [(s.triage == TRIAGE, s.alertable) for s in stored if s] == [
+        (n % 2 == 1, n % 3 == 0) for n in range(100, 250)
+    ]
+    await store.articles.insert_many([], fetched=NOW)  # nothing to do is not an error
 
 
 async def test_triage_round_trip_recent_and_by_story(store: Store) -> None:

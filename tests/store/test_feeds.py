@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -95,6 +96,26 @@ async def test_not_modified_resets_errors(store: Store) -> None:
     assert after.next_check_at == NOW + timedelta(hours=1)
 
 
+async def test_claim_due_reschedules_and_returns_what_due_would_pick(store: Store) -> None:
+    feeds = [await store.feeds.add(f"https://c{i}.example/feed", now=NOW) for i in range(5)]
+    await store.feeds.mark_checking(feeds[0].id, now=NOW, next_check_at=NOW + timedelta(hours=1))
+    await store.feeds.mark_checking(feeds[1].id, now=NOW, next_check_at=NOW - timedelta(minutes=5))
+    await store.feeds.disable(feeds[2].id, "gone")
+    later = NOW + timedelta(minutes=1)
+    lease = later + timedelta(minutes=15)
+    expected = [f.id for f in await store.feeds.due(later, limit=2)]
+    assert expected == [feeds[1].id, feeds[3].id]  # the most overdue first, within the limit
+    claimed = await store.feeds.claim_due(later, until=lease, limit=2)
+    assert sorted(f.id for f in claimed) == sorted(expected) == [f.id for f in claimed]
+    assert {(f.next_check_at, f.last_checked_at) for f in claimed} == {(lease, later)}
+    assert claimed[0].url == feeds[1].url and claimed[0].enabled
+    # Claimed feeds are no longer due; the rest are claimed by the next call.
+    assert [f.id for f in await store.feeds.claim_due(later, until=lease)] == [feeds[4].id]
+    assert await store.feeds.claim_due(later, until=lease) == []
+    kept = await store.feeds.get(feeds[0].id)
+    assert kept is not None and kept.next_check_at == NOW + timedelta(hours=1) and kept.last_checked_at == NOW
+
+
 async def test_many_feeds_rescheduled_in_batches_each_to_its_own_time(store: Store) -> None:
     # More feeds than one statement takes (400), each with a different next check.
     feeds = [await store.feeds.add(f"https://f{i}.example/feed", now=NOW) for i in range(450)]
@@ -143,6 +164,16 @@ async def test_record_success_many(store: Store) -> None:
     assert one.last_new_item_at is None  # no new items: the last one's time stays
     assert not two.first_poll_done and two.last_success_at is None  # not in the batch
     await store.feeds.record_success_many([], now=later)  # nothing to do is not an error
+    # Past one statement's worth of feeds: each gets its own values; a title once set stays.
+    more = [await store.feeds.add(f"https://m{i}.example/feed", now=NOW, title=f"M{i}") for i in range(230)]
+    successes = [
+        Success(f.id, later + timedelta(minutes=i), etag=f'"{i}"', title="Other") for i, f in enumerate(more)
+    ]
+    await store.feeds.record_success_many(successes, now=later)
+    after = {f.id: f for f in await store.feeds.list()}
+    assert [(after[f.id].etag, after[f.id].title, after[f.id].next_check_at) for f in more] == [
+        (f'"{i}"', f"M{i}", later + timedelta(minutes=i)) for i in range(230)
+    ]
 
 
 async def test_state_survives_reopening_the_file(tmp_path: Path) -> None:
@@ -178,3 +209,42 @@ async def test_ensure_keeps_polling_state(store: Store) -> None:
     again = await store.feeds.ensure("https://a.example/feed", now=NOW, allow_private=True)
     assert again.id == feed.id and again.etag == "e1" and again.allow_private and again.title == "A"
     assert await store.feeds.counts() == {"ok": 1, "failing": 0, "disabled": 0}
+
+
+async def test_background_checkpoints_copy_the_log_into_the_database_file(tmp_path: Path) -> None:
+    path = tmp_path / "bg.db"
+    store = await Store.open(path, background_checkpoints=True)
+    try:
+        async with store.conn.execute("PRAGMA wal_autocheckpoint") as cur:
+            row = await cur.fetchone()
+        assert row is not None and row[0] == 0  # writes never checkpoint by themselves
+        for i in range(300):
+            await store.feeds.add(f"https://bg{i}.example/feed", now=NOW)
+        snapshot = tmp_path / "before.db"
+        snapshot.write_bytes(path.read_bytes())  # the database file alone, without its log
+        store.checkpoint_soon()
+        store.checkpoint_soon()  # one already running covers this call
+        await store.wait_checkpoint()
+        copied = tmp_path / "after.db"
+        copied.write_bytes(path.read_bytes())
+    finally:
+        await store.close()
+
+    def feeds_in(file: Path) -> int:
+        conn = sqlite3.connect(file)
+        try:
+            return int(conn.execute("SELECT COUNT(*) FROM feeds").fetchone()[0])
+        except sqlite3.OperationalError:  # the tables themselves still only in the log
+            return 0
+        finally:
+            conn.close()
+
+    assert feeds_in(snapshot) < 300 and feeds_in(copied) == 300
+
+
+async def test_checkpoint_soon_is_a_no_op_for_an_ordinary_store(store: Store) -> None:
+    async with store.conn.execute("PRAGMA wal_autocheckpoint") as cur:
+        row = await cur.fetchone()
+    assert row is not None and row[0] > 0
+    store.checkpoint_soon()
+    await store.wait_checkpoint()
