@@ -275,6 +275,8 @@ class Fetcher:
         # the URL and the policy, and polling asks about the same URLs every cycle. Resolved
         # addresses are still checked on every new connection and every response's peer.
         self._checked: dict[tuple[bool, bool, str], str] = {}
+        self._per_host_limited = settings.per_host_concurrency < settings.global_concurrency
+        self._whole = self._timeout(settings.total_timeout_s)
         self._closed = False
 
     async def __aenter__(self) -> Fetcher:
@@ -303,9 +305,7 @@ class Fetcher:
             )
             session = aiohttp.ClientSession(
                 connector=connector,
-                timeout=aiohttp.ClientTimeout(
-                    total=None, sock_connect=s.connect_timeout_s, sock_read=s.read_timeout_s
-                ),
+                timeout=self._whole,
                 headers={"User-Agent": s.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
                 auto_decompress=False,  # we decompress with a bounded output (see _Decoder)
                 trust_env=False,  # an environment proxy would resolve names for us, past the guard
@@ -353,35 +353,27 @@ class Fetcher:
         if self._global is None:
             self._global = asyncio.Semaphore(self.settings.global_concurrency)
         # The host slot first, then a global one: feeds queued behind a busy host must not sit on
-        # global slots other hosts could use. The time limit starts once both are held.
-        slot = _HostSlot(self)
+        # global slots other hosts could use. The time limit starts once both are held. (With a
+        # per-host limit no lower than the global one, the global slots alone are the limit.)
+        slot = _HostSlot(self) if self._per_host_limited else None
         try:
-            await slot.take(host)
+            if slot is not None:
+                await slot.take(host)
             async with self._global:
-                started = time.monotonic()
-                total = self.settings.total_timeout_s
-                deadline = asyncio.timeout(total)
-                try:
-                    async with deadline:
-                        return await self._fetch_http(url, slot, etag, last_modified, allow_private, started)
-                except TimeoutError:
-                    if deadline.expired():
-                        raise FeedError(f"{url}: timed out after {total:g} s (total time limit)") from None
-                    s = self.settings
-                    limits = f"connect limit {s.connect_timeout_s:g} s, read limit {s.read_timeout_s:g} s"
-                    raise FeedError(f"{url}: timed out ({limits})") from None
+                return await self._fetch_http(url, slot, etag, last_modified, allow_private)
         finally:
-            slot.release()
+            if slot is not None:
+                slot.release()
 
     async def _fetch_http(
         self,
         url: str,
-        slot: _HostSlot,
+        slot: _HostSlot | None,
         etag: str | None,
         last_modified: str | None,
         allow_private: bool,
-        started: float,
     ) -> FetchResult:
+        s = self.settings
         guard = self._guards[allow_private]
         session = self._session(allow_private)
         headers: dict[str, str] | None = None
@@ -391,13 +383,22 @@ class Fetcher:
                 headers["If-None-Match"] = etag
             if last_modified:
                 headers["If-Modified-Since"] = last_modified
+        started = time.monotonic()
         current = url
         chain = [url]
-        for hop in range(self.settings.max_redirects + 1):
+        for hop in range(s.max_redirects + 1):
+            # The session's total limit covers the first request, body included; a redirect's
+            # request gets what is left of it, so the limit holds for the whole chain.
+            timeout = self._whole
             if hop:  # the first URL was checked by fetch(), which also took its host's slot
-                await slot.take(self._check_url(current, allow_private, False))
+                target_host = self._check_url(current, allow_private, False)
+                if slot is not None:
+                    await slot.take(target_host)
+                left = max(0.001, s.total_timeout_s - (time.monotonic() - started))
+                timeout = self._timeout(left)
             try:
-                async with session.get(current, headers=headers, allow_redirects=False) as resp:
+                request = session.get(current, headers=headers, allow_redirects=False, timeout=timeout)
+                async with request as resp:
                     self._check_peer(resp, guard, current)
                     if resp.status in _REDIRECTS:
                         current = self._next_hop(url, current, resp, chain)
@@ -406,9 +407,11 @@ class Fetcher:
             except FeedError:
                 raise
             except aiohttp.ServerTimeoutError as exc:
-                s = self.settings
                 limits = f"connect limit {s.connect_timeout_s:g} s, read limit {s.read_timeout_s:g} s"
                 raise FeedError(f"{url}: timed out ({limits}; {exc})") from None
+            except TimeoutError:  # aiohttp's total limit (connect and read limits raise the above)
+                total = s.total_timeout_s
+                raise FeedError(f"{url}: timed out after {total:g} s (total time limit)") from None
             except aiohttp.ClientConnectorError as exc:
                 raise FeedError(f"{url}: cannot connect to {exc.host}:{exc.port} ({exc.os_error})") from None
             except aiohttp.InvalidURL as exc:
@@ -421,7 +424,11 @@ class Fetcher:
                 raise FeedError(f"{url}: request failed ({type(exc).__name__}: {exc})") from None
             except (ValueError, UnicodeError) as exc:
                 raise FeedError(f"{url}: invalid URL ({exc})", permanent=True) from None
-        raise FeedError(f"{url}: more than {self.settings.max_redirects} redirects ({' -> '.join(chain)})")
+        raise FeedError(f"{url}: more than {s.max_redirects} redirects ({' -> '.join(chain)})")
+
+    def _timeout(self, total: float) -> aiohttp.ClientTimeout:
+        connect, read = self.settings.connect_timeout_s, self.settings.read_timeout_s
+        return aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read)
 
     @staticmethod
     def _check_peer(resp: aiohttp.ClientResponse, guard: AddressGuard, url: str) -> None:

@@ -14,7 +14,7 @@ from aiohttp import web
 from bot.errors import FeedError, UnsafeURLError
 from bot.ingest.fetch import Fetcher, parse_cache_max_age, parse_retry_after
 
-from .conftest import FeedServer, gzip_bomb_chunks, poll_settings, stream_chunks
+from .conftest import FeedServer, Handler, gzip_bomb_chunks, poll_settings, stream_chunks
 
 RSS = (
     '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Grid desk</title>'
@@ -336,6 +336,46 @@ async def test_per_host_concurrency_is_respected(feed_server: FeedServer) -> Non
             *(fetcher.fetch(feed_server.url(f"/f{i}.xml"), allow_private=True) for i in range(8))
         )
     assert most == 2
+
+
+async def test_global_limit_alone_when_the_host_limit_is_no_lower(feed_server: FeedServer) -> None:
+    # Only the global slots limit here; time spent queued for one is not part of the time limit.
+    active = 0
+    most = 0
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        nonlocal active, most
+        active += 1
+        most = max(most, active)
+        await asyncio.sleep(0.05)
+        active -= 1
+        return web.Response(body=RSS.encode())
+
+    for i in range(12):
+        feed_server.add(f"/g{i}.xml", handler)
+    settings = poll_settings(per_host_concurrency=4, global_concurrency=2, total_timeout_s=0.4)
+    async with Fetcher(settings) as fetcher:
+        results = await asyncio.gather(
+            *(fetcher.fetch(feed_server.url(f"/g{i}.xml"), allow_private=True) for i in range(12))
+        )
+    assert most == 2  # six rounds of 50 ms queued: longer than the limit, which each fetch keeps
+    assert all(r.status == "ok" for r in results)
+
+
+async def test_the_total_time_limit_spans_a_redirect_chain(feed_server: FeedServer) -> None:
+    # Each hop alone is well within the limit; the chain is not.
+    def hop(number: int) -> Handler:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            await asyncio.sleep(0.2)
+            return web.Response(status=302, headers={"Location": feed_server.url(f"/hop/{number + 1}")})
+
+        return handler
+
+    for number in range(5):
+        feed_server.add(f"/hop/{number}", hop(number))
+    async with Fetcher(poll_settings(read_timeout_s=2, total_timeout_s=0.5)) as fetcher:
+        with pytest.raises(FeedError, match="total time limit"):
+            await fetcher.fetch(feed_server.url("/hop/0"), allow_private=True)
 
 
 async def test_feeds_queued_behind_a_busy_host_leave_global_slots_to_others(
