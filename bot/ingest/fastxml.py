@@ -17,13 +17,14 @@ feed the project has and over feedparser's own test documents.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
 
-from feedparser.datetimes import _parse_date
+from feedparser.datetimes import _parse_date as _feedparser_date
 from feedparser.encodings import (
     EBCDIC_MARKER,
     RE_XML_PI_ENCODING,
@@ -123,6 +124,12 @@ _ENTITY_LIKE = re.compile(r"&([A-Za-z0-9_]+);")
 # a host right after the slashes, printable ASCII without ";" (params), brackets or backslashes.
 _PLAIN_URL = re.compile(r"https?://(?![/?#])[!-:<-Z^-~]+\Z")
 _BASE = re.compile(rb"base\s*=")  # xml:base (or feedparser's bare "base") moves the base URI
+
+
+# A changed feed repeats most of its items, dates included, poll after poll; feedparser's date
+# parser tries its formats one by one (a fifth of this path's time). Its answer depends on the
+# text alone, and a struct_time cannot be changed, so answers are shared.
+_parse_date = functools.lru_cache(maxsize=16_384)(_feedparser_date)
 
 
 class _Unsupported(Exception):
