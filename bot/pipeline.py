@@ -576,14 +576,14 @@ async def unknown_articles_many(
         list({(e.feed.id, k.guid) for e, k in keyed if k.guid}), list({k.url for _, k in keyed if k.url})
     )
     todo = [
-        e
+        (e, k)
         for e, k in left
         if k.id is None or not ((e.feed.id, k.guid) in known_guids or (k.url and k.url in known_urls))
     ]
     normalised = await asyncio.to_thread(_normalise, todo) if todo else []
     known_hashes = await articles.known_hashes(list({a.content_hash for a in normalised if a.content_hash}))
     out: dict[int, tuple[list[Article], int]] = {feed.id: ([], 0) for feed, _ in batch}
-    for entry, article in zip(todo, normalised, strict=True):
+    for (entry, _), article in zip(todo, normalised, strict=True):
         fresh, count = out[entry.feed.id]
         if not article.content_hash or article.content_hash not in known_hashes:
             fresh.append(article)
@@ -591,10 +591,10 @@ async def unknown_articles_many(
     return out
 
 
-def _normalise(entries: Sequence[_Entry]) -> list[Article]:
+def _normalise(entries: Sequence[tuple[_Entry, ItemKey]]) -> list[Article]:
     return [
-        to_article(e.item, e.parsed, feed_id=e.feed.id, source=e.feed.title, feed_url=e.feed.url)
-        for e in entries
+        to_article(e.item, e.parsed, feed_id=e.feed.id, source=e.feed.title, feed_url=e.feed.url, key=k)
+        for e, k in entries
     ]
 
 

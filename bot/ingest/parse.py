@@ -154,13 +154,16 @@ def to_article(
     feed_id: int | None = None,
     source: str | None = None,
     feed_url: str | None = None,
+    key: ItemKey | None = None,
 ) -> Article:
     """Normalise one item: canonical URL, guid, clean text, UTC date, outlet name, hashes.
 
-    `source` and `feed_url` override what `feed` says (the store may know a better title).
+    `source` and `feed_url` override what `feed` says (the store may know a better title);
+    `key` is item_key(item, that feed URL) when the caller has it already.
     """
     base = feed_url or (feed.url if feed else None)
-    key = item_key(item, base or "")
+    if key is None:
+        key = item_key(item, base or "")
     link, guid = key.url, key.guid
     text = clean(item.html) if item.html else ""
     title = _clean_title(item.title)

@@ -10,6 +10,7 @@ from bot.ingest.parse import (
     FeedDocument,
     ParsedFeed,
     article_id,
+    item_key,
     parse_feed,
     parse_feed_async,
     parse_feeds_async,
@@ -100,6 +101,12 @@ def test_rss() -> None:
     assert second.url == "https://chips.example/2026/11/packaging"  # relative, resolved, tracking dropped
     assert second.guid == second.url  # no guid: the canonical URL stands in
     assert second.published is None
+    # What item_key says is what to_article gives, and giving it the key changes nothing.
+    for item in feed.items:
+        key = item_key(item, FEED_URL)
+        article = to_article(item, feed)
+        assert (key.id, key.guid, key.url) == (article.id, article.guid, article.url)
+        assert to_article(item, feed, key=key) == article
 
 
 def test_atom() -> None:
