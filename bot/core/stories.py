@@ -46,7 +46,7 @@ ENTITY_WEIGHT = 2.0
 ENTITY_BODY_WEIGHT = 0.5
 ENGLISH_SHARE = 0.12  # share of English function words above which a text counts as English
 NEUTRAL_MIX = 0.5  # weight of the names-and-figures cosine within one language
-NEUTRAL_THRESHOLD = 0.22  # cosine over names and figures only, used across languages
+NEUTRAL_THRESHOLD = 0.18  # cosine over names and figures only, used across languages
 MERGE_THRESHOLD = 0.25  # blended cosine (prose and names/figures) needed to join a story
 SURE_THRESHOLD = 0.85  # near-identical copy: merge even across an event-type conflict
 STORY_TERMS = 90  # terms kept per story centroid
@@ -156,6 +156,35 @@ STOPWORDS = frozenset(
 
 ENGLISH_MARKERS = frozenset(
     "the of and to in is for on that with as by at from it its was are has have will said this be".split()
+)
+# Function words that tell the other languages outlets write in apart from each other (only what
+# a story needs: whether two reports share a language, so prose can be compared, or not, so only
+# names and figures can). Scripts other than Latin tell themselves apart (see _language).
+LANGUAGE_MARKERS: dict[str, frozenset[str]] = {
+    lang: frozenset(words.split())
+    for lang, words in {
+        "de": "der die das und ist nicht mit von zu den für auf dem des sich eine wird werden auch nach",
+        "fr": "le la les et est des du une pour dans qui sur pas au aux ces cette été avec selon",
+        "es": "el los las del y es por para con una que se su al más como fue según este",
+        "pt": "o os do da dos das e é em um uma com não para pelo pela mais ao foi são",
+        "it": "il lo gli della delle che di è per con non una sono nel nella anche alla dei",
+        "nl": "het een en van is dat op te voor met niet zijn ook naar bij wordt worden",
+        "pl": "i w z na się że do nie jest to od po przez oraz dla jak ten który",
+        "sv": "och att det som är på för med av till den inte har ett om kan",
+        "tr": "ve bir bu için ile olarak da de daha çok gibi olan",
+        "id": "dan yang di ini untuk dengan dari itu pada dalam akan tidak",
+    }.items()
+}
+_KANA = re.compile("[\u3040-\u30ff]")
+_HANGUL = re.compile("[\uac00-\ud7af]")
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+_SCRIPTS = (
+    ("cyrl", re.compile("[\u0400-\u04ff]")),
+    ("el", re.compile("[\u0370-\u03ff]")),
+    ("ar", re.compile("[\u0600-\u06ff]")),
+    ("he", re.compile("[\u0590-\u05ff]")),
+    ("hi", re.compile("[\u0900-\u097f]")),
+    ("th", re.compile("[\u0e00-\u0e7f]")),
 )
 # Function words of the other languages outlets write in, so they never look like rare evidence.
 STOPWORDS = STOPWORDS | frozenset(
@@ -379,6 +408,7 @@ class StoryFeatures:
     facts: Mapping[str, str]  # fact key -> display text (figures and named entities)
     neutral: frozenset[str] = frozenset()  # terms that read the same in any language: names, figures
     english: bool = True
+    language: str = "en"  # a coarse language key (see _language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,6 +438,7 @@ class _Story:
     english: bool = True  # every article so far is English
     foreign: bool = False  # some article is not in English
     english_seen: bool = False  # some article is in English
+    languages: set[str] = field(default_factory=set)  # language keys of its articles
     neutral_norm: float = 0.0
     neutral_generation: int = -2
 
@@ -844,6 +875,7 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
     ]
     words = sum(c[0] for c in counts)
     english = words > 0 and sum(c[1] for c in counts) >= ENGLISH_SHARE * words
+    language = "en" if english else _language(title + "\n" + lead + "\n" + rest[:1000])
     # Dampen repetition: a word said ten times is not ten times the evidence.
     sqrt = math.sqrt
     terms = {key: sqrt(value) for key, value in terms.items()}
@@ -892,7 +924,31 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
         facts=facts,
         neutral=frozenset(names),
         english=english,
+        language=language,
     )
+
+
+def _language(text: str) -> str:
+    """A coarse key for the language of a text that is not English: the script when it tells
+    (kana: Japanese; hangul: Korean; Han alone: Chinese; Cyrillic, Greek, ...), else the Latin-script
+    language whose function words it uses most ("latin" when none stands out)."""
+    if _KANA.search(text):
+        return "ja"
+    if _HANGUL.search(text):
+        return "ko"
+    if _HAN.search(text):
+        return "zh"
+    for key, script in _SCRIPTS:
+        if script.search(text):
+            return key
+    counts = dict.fromkeys(LANGUAGE_MARKERS, 0)
+    for token in _TOKEN.findall(text.lower()):
+        for lang, markers in LANGUAGE_MARKERS.items():
+            if token in markers:
+                counts[lang] += 1
+    ranked = sorted(counts.items(), key=lambda kv: kv[1], reverse=True)
+    (best, most), (_, second) = ranked[0], ranked[1]
+    return best if most >= 3 and most >= 1.5 * second else "latin"
 
 
 def _entity_term(entity: Entity) -> str | None:
@@ -998,9 +1054,11 @@ class StoryIndex:
             # Reports in one language compare on prose and names/figures blended (names and
             # figures agree more reliably than prose, and shared common words of a language must
             # not carry a merge alone); across languages only names and figures can agree.
-            same_language = story.english_seen if feats.english else story.foreign
-            other_language = story.foreign if feats.english else story.english_seen
-            score = (1 - NEUTRAL_MIX) * prose + NEUTRAL_MIX * names if same_language else 0.0
+            same_language = feats.language in story.languages
+            other_language = len(story.languages) > same_language
+            # Two reports outside English may share a language the markers could not tell apart.
+            blend = same_language or (not feats.english and story.foreign)
+            score = (1 - NEUTRAL_MIX) * prose + NEUTRAL_MIX * names if blend else 0.0
             if other_language and names >= NEUTRAL_THRESHOLD:
                 score = max(score, names * self.threshold / NEUTRAL_THRESHOLD)
             if score < self.threshold:
@@ -1029,6 +1087,7 @@ class StoryIndex:
                 english=feats.english,
                 foreign=not feats.english,
                 english_seen=feats.english,
+                languages={feats.language},
             )
             self._stories[story_id] = story
             self._merge_terms(story, feats.terms)
@@ -1048,6 +1107,7 @@ class StoryIndex:
         best.english = best.english and feats.english
         best.foreign = best.foreign or not feats.english
         best.english_seen = best.english_seen or feats.english
+        best.languages.add(feats.language)
         self._merge_terms(best, feats.terms)
         return Assignment(best.id, False, round(best_score, 4), new_facts)
 
@@ -1149,6 +1209,7 @@ class StoryIndex:
             "english": story.english,
             "foreign": story.foreign,
             "english_seen": story.english_seen,
+            "languages": sorted(story.languages),
         }
 
     def restore(self, story_id: str, state: Mapping[str, Any]) -> None:
@@ -1170,7 +1231,12 @@ class StoryIndex:
             english=bool(state.get("english", True)),
             foreign=bool(state.get("foreign", False)),
             english_seen=bool(state.get("english_seen", True)),
+            languages=set(state.get("languages", ())),
         )
+        if not story.languages:  # saved before languages were kept
+            story.languages = {"en"} if story.english_seen else set()
+            if story.foreign:
+                story.languages.add("latin")
         self._stories[story_id] = story
         self._docs += story.articles
         self._refresh_idf()
@@ -1205,8 +1271,12 @@ class StoryIndex:
 
 
 def _conflict(feats: StoryFeatures, story: _Story) -> bool:
-    """Different kinds of event: a marker event in one lead that the other side never mentions."""
-    for name in feats.lead_events & MARKER_EVENTS:
-        if name not in story.events:
-            return True
-    return any(name not in feats.events for name in story.lead_events & MARKER_EVENTS)
+    """Different kinds of event: a marker event in one lead that the other side never mentions,
+    while the other side's lead names a kind of event of its own. (A lead that names none, as
+    an analysis or a follow-up often has, says nothing against the marker.)"""
+    if feats.lead_events and story.lead_events:
+        for name in feats.lead_events & MARKER_EVENTS:
+            if name not in story.events:
+                return True
+        return any(name not in feats.events for name in story.lead_events & MARKER_EVENTS)
+    return False

@@ -333,3 +333,80 @@ def test_features_tell_english_from_other_languages() -> None:
     cjk = Article(id="ja", title="サムスン、HBM4を量産出荷", text="サムスン電子は10日、HBM4の量産出荷を始めた。")
     assert not features(cjk).english
     assert "#d:02-15" in features(Article(id="d", title="x", text="Die Regel gilt ab 15. Februar.")).terms
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "language"),
+    [
+        ("Nvidia ships Vera", "The chip has 288 GB of memory and ships to the clouds in the spring.", "en"),
+        ("Nvidia liefert Vera aus", "Der Chip hat 288 GB Speicher und wird von den Clouds im Frühjahr angeboten.", "de"),
+        ("Nvidia livre Vera", "La puce a 288 Go de mémoire et sera proposée par les clouds au printemps.", "fr"),
+        ("Nvidia entrega Vera", "El chip tiene 288 GB de memoria y los proveedores lo ofrecerán en la primavera.", "es"),
+        ("Nvidia consegna Vera", "Il chip ha 288 GB di memoria e sarà offerto dai cloud nella primavera.", "it"),
+        ("Nvidia levert Vera", "De chip heeft 288 GB geheugen en is het komende voorjaar bij de clouds te huur.", "nl"),
+        ("エヌビディア、Veraを出荷", "チップは288GBのメモリーを搭載する。", "ja"),
+        ("엔비디아, Vera 출하", "이 칩은 288GB 메모리를 탑재했다.", "ko"),
+        ("英伟达开始交付Vera", "该芯片配备288GB内存。", "zh"),
+        ("Nvidia начала поставки Vera", "Чип получил 288 ГБ памяти.", "cyrl"),
+        ("Vera 288 GB", "Vera 288 GB HBM4", "latin"),  # no words that tell
+    ],
+)
+def test_features_give_a_coarse_language_key(title: str, text: str, language: str) -> None:
+    assert features(Article(id="x", title=title, text=text)).language == language
+
+
+def test_reports_in_two_other_languages_join_by_names_and_figures() -> None:
+    # Korean and Chinese share no prose; the names and figures they share are enough, as they are
+    # between English and another language.
+    korean = Article(
+        id="hbm-ko",
+        title="한성반도체, 청주 M17서 HBM4 12단 양산…3조2000억원 투입",
+        text="한성반도체가 청주 M17 공장에서 HBM4 12단 제품 양산에 들어갔다. 대역폭은 2.5TB/s, 투자액은 3조2000억원이다.",
+        published=T0,
+    )
+    chinese = Article(
+        id="hbm-zh",
+        title="韩国Hanseong在清州M17量产12层HBM4",
+        text="Hanseong在清州M17工厂开始量产12层HBM4，带宽2.5TB/s，投资3.2万亿韩元。",
+        published=T0 + timedelta(hours=3),
+    )
+    index = StoryIndex()
+    first = index.assign(korean.id, features(korean), T0)
+    second = index.assign(chinese.id, features(chinese), T0 + timedelta(hours=3))
+    assert features(korean).language == "ko" and features(chinese).language == "zh"
+    assert not second.created and second.story_id == first.story_id
+
+
+def test_languages_survive_state_and_restore() -> None:
+    index = StoryIndex()
+    german = Article(id="de", title="Nvidia liefert Vera aus", text="Der Chip hat 288 GB Speicher und wird ab März geliefert.")
+    created = index.assign(german.id, features(german), T0)
+    saved = index.state(created.story_id)
+    assert saved["languages"] == ["de"]
+    restored = StoryIndex()
+    restored.restore(created.story_id, saved)
+    assert restored.state(created.story_id)["languages"] == ["de"]
+    legacy = {k: v for k, v in saved.items() if k != "languages"}  # saved before languages were kept
+    again = StoryIndex()
+    again.restore(created.story_id, legacy)
+    assert again.state(created.story_id)["languages"] == ["latin"]
+
+
+def test_a_lead_that_names_no_kind_of_event_does_not_conflict_with_a_marker() -> None:
+    # An analysis piece whose lead names no event kind still joins a report whose lead names one.
+    report = Article(
+        id="pause",
+        title="Georgia county delays data center applications for 180 days",
+        text="Halden County commissioners delayed all new data center applications for 180 days on Tuesday.",
+    )
+    analysis = Article(
+        id="why",
+        title="Halden County and the Southeast's power math",
+        text="Halden County commissioners voted on Tuesday to stop taking data center applications for 180 days.",
+    )
+    a, b = features(report), features(analysis)
+    assert "delay" in a.lead_events and not (b.lead_events & {"delay"})
+    index = StoryIndex()
+    first = index.assign(analysis.id, b, T0)
+    second = index.assign(report.id, a, T0 + timedelta(hours=2))
+    assert second.story_id == first.story_id
