@@ -48,8 +48,22 @@ def latest_version() -> int:
     return migrations()[-1][0]
 
 
+# UPDATE ... FROM (3.33) and UPDATE ... RETURNING (3.35) batch the poll's writes.
+MIN_SQLITE = (3, 35, 0)
+
+
+def check_sqlite_version(version: tuple[int, int, int] = sqlite3.sqlite_version_info) -> None:
+    if version < MIN_SQLITE:
+        have, need = ".".join(map(str, version)), ".".join(map(str, MIN_SQLITE))
+        raise StoreError(
+            f"this Python's SQLite library is {have}; infrawire needs {need} or newer"
+            " (a newer Python build, or one linked against a newer libsqlite3)"
+        )
+
+
 async def connect(path: str | Path) -> aiosqlite.Connection:
     """Open the database (creating it), set it up for WAL, and bring its schema up to date."""
+    check_sqlite_version()
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = await aiosqlite.connect(str(path), isolation_level=None)
