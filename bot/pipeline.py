@@ -204,13 +204,15 @@ class Pipeline:
     # -- fetch phase (concurrent) -------------------------------------------------------------
 
     async def _fetch(self, feed: Feed, now: datetime) -> _Fetched:
-        flog = log.bind(feed=feed.url, feed_id=feed.id)
         try:
             return await self._fetch_one(feed, now)
         except FeedError as exc:
-            flog.warning("feed.failed", error=str(exc), permanent=exc.permanent)
+            log.bind(feed=feed.url, feed_id=feed.id).warning(
+                "feed.failed", error=str(exc), permanent=exc.permanent
+            )
             return _Fetched(feed=feed, error=exc)
         except Exception as exc:  # a bug in one feed's handling must not stop the others
+            flog = log.bind(feed=feed.url, feed_id=feed.id)  # bound only when there is something to say
             flog.error("feed.crashed", error=f"{type(exc).__name__}: {exc}")
             return _Fetched(feed=feed, error=FeedError(f"internal error: {type(exc).__name__}: {exc}"))
 
