@@ -275,7 +275,6 @@ class Fetcher:
         # the URL and the policy, and polling asks about the same URLs every cycle. Resolved
         # addresses are still checked on every new connection and every response's peer.
         self._checked: dict[tuple[bool, bool, str], str] = {}
-        self._per_host_limited = settings.per_host_concurrency < settings.global_concurrency
         self._whole = self._timeout(settings.total_timeout_s)
         self._closed = False
 
@@ -353,22 +352,19 @@ class Fetcher:
         if self._global is None:
             self._global = asyncio.Semaphore(self.settings.global_concurrency)
         # The host slot first, then a global one: feeds queued behind a busy host must not sit on
-        # global slots other hosts could use. The time limit starts once both are held. (With a
-        # per-host limit no lower than the global one, the global slots alone are the limit.)
-        slot = _HostSlot(self) if self._per_host_limited else None
+        # global slots other hosts could use. The time limit starts once both are held.
+        slot = _HostSlot(self)
         try:
-            if slot is not None:
-                await slot.take(host)
+            await slot.take(host)
             async with self._global:
                 return await self._fetch_http(url, slot, etag, last_modified, allow_private)
         finally:
-            if slot is not None:
-                slot.release()
+            slot.release()
 
     async def _fetch_http(
         self,
         url: str,
-        slot: _HostSlot | None,
+        slot: _HostSlot,
         etag: str | None,
         last_modified: str | None,
         allow_private: bool,
@@ -391,9 +387,7 @@ class Fetcher:
             # request gets what is left of it, so the limit holds for the whole chain.
             timeout = self._whole
             if hop:  # the first URL was checked by fetch(), which also took its host's slot
-                target_host = self._check_url(current, allow_private, False)
-                if slot is not None:
-                    await slot.take(target_host)
+                await slot.take(self._check_url(current, allow_private, False))
                 left = max(0.001, s.total_timeout_s - (time.monotonic() - started))
                 timeout = self._timeout(left)
             try:

@@ -317,40 +317,36 @@ async def test_304_without_a_conditional_request_is_an_error(
         await fetcher.fetch(url, allow_private=True)
 
 
-async def test_per_host_concurrency_is_respected(feed_server: FeedServer) -> None:
-    active = 0
-    most = 0
+class _Overlap:
+    """A handler that answers after `delay` seconds and records the most requests it had in flight."""
 
-    async def handler(request: web.Request) -> web.StreamResponse:
-        nonlocal active, most
-        active += 1
-        most = max(most, active)
-        await asyncio.sleep(0.02)
-        active -= 1
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.active = 0
+        self.most = 0
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        self.active += 1
+        self.most = max(self.most, self.active)
+        await asyncio.sleep(self.delay)
+        self.active -= 1
         return web.Response(body=RSS.encode())
 
+
+async def test_per_host_concurrency_is_respected(feed_server: FeedServer) -> None:
+    handler = _Overlap(0.02)
     for i in range(8):
         feed_server.add(f"/f{i}.xml", handler)
     async with Fetcher(poll_settings(per_host_concurrency=2, global_concurrency=16)) as fetcher:
         await asyncio.gather(
             *(fetcher.fetch(feed_server.url(f"/f{i}.xml"), allow_private=True) for i in range(8))
         )
-    assert most == 2
+    assert handler.most == 2
 
 
 async def test_global_limit_alone_when_the_host_limit_is_no_lower(feed_server: FeedServer) -> None:
     # Only the global slots limit here; time spent queued for one is not part of the time limit.
-    active = 0
-    most = 0
-
-    async def handler(request: web.Request) -> web.StreamResponse:
-        nonlocal active, most
-        active += 1
-        most = max(most, active)
-        await asyncio.sleep(0.05)
-        active -= 1
-        return web.Response(body=RSS.encode())
-
+    handler = _Overlap(0.05)
     for i in range(12):
         feed_server.add(f"/g{i}.xml", handler)
     settings = poll_settings(per_host_concurrency=4, global_concurrency=2, total_timeout_s=0.4)
@@ -358,7 +354,7 @@ async def test_global_limit_alone_when_the_host_limit_is_no_lower(feed_server: F
         results = await asyncio.gather(
             *(fetcher.fetch(feed_server.url(f"/g{i}.xml"), allow_private=True) for i in range(12))
         )
-    assert most == 2  # six rounds of 50 ms queued: longer than the limit, which each fetch keeps
+    assert handler.most == 2  # six rounds of 50 ms queued: longer than the limit, which each fetch keeps
     assert all(r.status == "ok" for r in results)
 
 
