@@ -142,8 +142,10 @@ class Pipeline:
             # Claimed (rescheduled a base interval on) before fetching, so a crash or a failure
             # still moves each feed on; each gets its real next check once answered.
             poll = self.settings.poll
-            lease = min(max(poll.interval_s, poll.min_interval_s), poll.max_interval_s)
-            feeds = await self.store.feeds.claim_due(now, until=now + timedelta(seconds=lease), limit=limit)
+            lease = next_check(
+                now, base_s=poll.interval_s, min_s=poll.min_interval_s, max_s=poll.max_interval_s
+            )
+            feeds = await self.store.feeds.claim_due(now, until=lease, limit=limit)
             report = PollReport()
             if not feeds:
                 return report

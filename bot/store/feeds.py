@@ -57,15 +57,12 @@ _COLUMNS = (
 def _feeds(rows: Iterable[Sequence[Any]]) -> builtins.list[Feed]:
     # The rows of one poll share most of their timestamps (checked, succeeded, added at the same
     # moments), so each distinct text is parsed once.
-    seen: dict[str, datetime] = {}
+    seen: dict[str | None, datetime | None] = {None: None}
 
     def when(text: str | None) -> datetime | None:
-        if text is None:
-            return None
-        moment = seen.get(text)
-        if moment is None:
-            moment = seen[text] = datetime.fromisoformat(text)
-        return moment
+        if text not in seen:
+            seen[text] = from_db(text)
+        return seen[text]
 
     out = []
     for (fid, url, title, etag, modified, next_at, checked, succeeded, new_item, interval,
