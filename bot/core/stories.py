@@ -175,6 +175,11 @@ LANGUAGE_MARKERS: dict[str, frozenset[str]] = {
         "id": "dan yang di ini untuk dengan dari itu pada dalam akan tidak",
     }.items()
 }
+# function word -> the languages it marks (some, like "de" or "para", mark several)
+_MARKER_LANGUAGES: dict[str, tuple[str, ...]] = {
+    word: tuple(lang for lang, markers in LANGUAGE_MARKERS.items() if word in markers)
+    for word in frozenset().union(*LANGUAGE_MARKERS.values())
+}
 _KANA = re.compile("[\u3040-\u30ff]")
 _HANGUL = re.compile("[\uac00-\ud7af]")
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
@@ -943,9 +948,8 @@ def _language(text: str) -> str:
             return key
     counts = dict.fromkeys(LANGUAGE_MARKERS, 0)
     for token in _TOKEN.findall(text.lower()):
-        for lang, markers in LANGUAGE_MARKERS.items():
-            if token in markers:
-                counts[lang] += 1
+        for lang in _MARKER_LANGUAGES.get(token, ()):
+            counts[lang] += 1
     ranked = sorted(counts.items(), key=lambda kv: kv[1], reverse=True)
     (best, most), (_, second) = ranked[0], ranked[1]
     return best if most >= 3 and most >= 1.5 * second else "latin"
@@ -1055,7 +1059,7 @@ class StoryIndex:
             # figures agree more reliably than prose, and shared common words of a language must
             # not carry a merge alone); across languages only names and figures can agree.
             same_language = feats.language in story.languages
-            other_language = len(story.languages) > same_language
+            other_language = any(lang != feats.language for lang in story.languages)
             # Two reports outside English may share a language the markers could not tell apart.
             blend = same_language or (not feats.english and story.foreign)
             score = (1 - NEUTRAL_MIX) * prose + NEUTRAL_MIX * names if blend else 0.0
