@@ -67,6 +67,7 @@ class PollReport:
     relevant: int = 0
     stories_created: list[str] = field(default_factory=list)
     stories_updated: list[str] = field(default_factory=list)
+    stories_merged: dict[str, str] = field(default_factory=dict)  # folded story -> the one it joined
     deliveries: int = 0
 
     @property
@@ -443,6 +444,14 @@ class Pipeline:
         when = min(article.published or now, now)
         assignment = self.index.assign(article.id, feats, when, learn=False)
         story_id = assignment.story_id
+        if assignment.merged:  # this report joined stories that were one event all along
+            await self.store.stories.merge(assignment.merged, into=story_id)
+            log.info("story.merged", story=story_id, merged=",".join(assignment.merged), article=article.id)
+            for gone in assignment.merged:
+                report.stories_merged[gone] = story_id
+                for listed in (report.stories_created, report.stories_updated):
+                    if gone in listed:
+                        listed.remove(gone)
         stored = [s for s in await self.store.articles.by_story(story_id) if s.triage is not None]
         stored.append(StoredArticle(article, found, now, story_id, item.alertable))
         stored.sort(key=lambda s: (-(s.triage.importance if s.triage else 0), s.article.published or now))

@@ -497,3 +497,43 @@ async def test_an_item_carried_by_two_feeds_is_one_article_in_one_poll_and_later
     later = await pipeline.poll_due(NOW + timedelta(days=1))
     assert later.new_articles == 0 and await store.articles.count() == 2
     assert {f.url.rsplit("/", 1)[1]: f.status for f in later.feeds}["c"] == "unchanged"
+
+
+async def test_a_report_that_bridges_two_stories_merges_them_in_the_store(env, feeds: FeedServer) -> None:
+    # The holdout7 set's three reports of one groundwater vote: the local paper's account and the
+    # wire's found two stories; a trade analysis carrying both halves arrives a day later.
+    from bot.inputs import load_inputs
+    from tests.core.test_story_quality import FIXTURES
+
+    articles = load_inputs([str(FIXTURES / "holdout7" / "articles.jsonl")]).articles
+    by_id = {a.id: a for a in articles}
+    paper, wire, analysis = (by_id[i].title for i in ("h7-13275b7324", "h7-fa7c7ddb3d", "h7-7d97a3c782"))
+
+    def as_items(*, leave_out: str | None = None) -> list[Item]:
+        kept = [a for a in articles if a.title != leave_out]
+        return [Item(a.id, a.title, a.text, a.published or NOW, a.url or "") for a in kept]
+
+    async def story_of() -> dict[str, str | None]:
+        stored = await store.articles.recent(datetime(2026, 1, 1, tzinfo=UTC))
+        return {s.article.title: s.story_id for s in stored}
+
+    store, pipeline = await env()
+    now = datetime(2026, 8, 12, 12, 0, tzinfo=UTC)
+    feeds.bodies["news"] = rss("News", as_items(leave_out=analysis))
+    await store.feeds.add(feeds.url("news"), now=now, allow_private=True, backfill=True)
+    await pipeline.poll_due(now)
+    founded = await story_of()
+    assert founded[paper] and founded[wire] and founded[paper] != founded[wire]
+
+    feeds.bodies["news"] = rss("News", as_items())
+    report = await pipeline.poll_due(now + timedelta(days=1, hours=6))
+    assert report.new_articles == 1
+    after = await story_of()
+    merged_into = after[analysis]
+    assert merged_into is not None and after[paper] == after[wire] == merged_into
+    gone = founded[wire] if founded[paper] == merged_into else founded[paper]
+    assert gone is not None and report.stories_merged == {gone: merged_into}
+    assert await store.stories.get(gone) is None
+    story = await store.stories.get(merged_into)
+    assert story is not None and len(story.article_ids) == 3
+    assert gone not in {u.story_id for u in await all_updates(store)}

@@ -54,8 +54,16 @@ def analyze(
     for i in relevant:
         index.learn(feats[i])
     story_of: list[str] = [story_id_for(a.id) for a in articles]
+    folded: dict[str, str] = {}  # story id -> the story it was merged into
     for i in sorted(relevant, key=lambda i: (times[i], i)):
-        story_of[i] = index.assign(articles[i].id, feats[i], times[i], learn=False).story_id
+        assignment = index.assign(articles[i].id, feats[i], times[i], learn=False)
+        story_of[i] = assignment.story_id
+        for gone in assignment.merged:
+            folded[gone] = assignment.story_id
+    for i, story_id in enumerate(story_of):
+        while story_id in folded:
+            story_id = folded[story_id]
+        story_of[i] = story_id
 
     members: dict[str, list[int]] = {}
     for i, story_id in enumerate(story_of):

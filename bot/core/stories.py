@@ -55,6 +55,10 @@ MAX_POSTING = 300  # posting lists longer than this name nothing specific: skip 
 RECENT_POSTINGS = 60  # of the others, only the newest stories are candidates
 MAX_CANDIDATES = 12
 MAX_NEW_FACTS = 6
+# An article that joins two stories about equally well (the weaker score at least this share of
+# the stronger) is a report of both: they were one event, and are merged. One that matches a
+# second story far more weakly only mentions it (a rival's funding round named in passing).
+BRIDGE_SHARE = 0.65
 
 # Event types. A story is one event; an article whose lead names a different kind of event
 # (a rule withdrawn vs the rule announced, earnings vs a launch) belongs to a different story.
@@ -422,6 +426,7 @@ class Assignment:
     created: bool
     score: float
     new_facts: tuple[str, ...] = ()
+    merged: tuple[str, ...] = ()  # stories folded into `story_id` because this article joined them
 
 
 @dataclass(slots=True)
@@ -1052,6 +1057,7 @@ class StoryIndex:
 
         best: _Story | None = None
         best_score = 0.0
+        matched: list[tuple[float, _Story]] = []
         for story in self._candidates(weights, neutral, when):
             prose = self._similarity(weights, norm, story)
             names = self._neutral_similarity(neutral, neutral_norm, story)
@@ -1070,6 +1076,7 @@ class StoryIndex:
             # Event-kind conflicts are read from English words only.
             if feats.english and story.english and score < SURE_THRESHOLD and _conflict(feats, story):
                 continue
+            matched.append((score, story))
             if score > best_score:
                 best, best_score = story, score
 
@@ -1098,6 +1105,12 @@ class StoryIndex:
             heapq.heappush(self._expiry, (story.last, story_id))
             return Assignment(story_id, True, 0.0, ())
 
+        merged: list[str] = []
+        if len(matched) > 1:
+            for score, other in matched:
+                if other is not best and score >= BRIDGE_SHARE * best_score:
+                    self._fold(best, other)
+                    merged.append(other.id)
         new_facts = tuple(text for key, text in feats.facts.items() if key not in best.facts)[:MAX_NEW_FACTS]
         best.articles += 1
         best.first = min(best.first, when)
@@ -1113,7 +1126,30 @@ class StoryIndex:
         best.english_seen = best.english_seen or feats.english
         best.languages.add(feats.language)
         self._merge_terms(best, feats.terms)
-        return Assignment(best.id, False, round(best_score, 4), new_facts)
+        return Assignment(best.id, False, round(best_score, 4), new_facts, tuple(merged))
+
+    def _fold(self, story: _Story, other: _Story) -> None:
+        """Merge `other` into `story` (an article reported both): a weighted mean of the two
+        centroids, the union of everything else."""
+        n, m = story.articles, other.articles
+        terms = {t: w * n / (n + m) for t, w in story.terms.items()}
+        for t, w in other.terms.items():
+            terms[t] = terms.get(t, 0.0) + w * m / (n + m)
+        self._drop(other.id)
+        story.articles = n + m
+        story.first = min(story.first, other.first)
+        if other.last > story.last:
+            story.last = other.last
+            heapq.heappush(self._expiry, (story.last, story.id))
+        story.lead_events |= other.lead_events
+        story.events |= other.events
+        story.facts |= other.facts
+        story.neutral |= other.neutral
+        story.english = story.english and other.english
+        story.foreign = story.foreign or other.foreign
+        story.english_seen = story.english_seen or other.english_seen
+        story.languages |= other.languages
+        self._set_terms(story, terms)
 
     def _candidates(
         self, weights: Mapping[str, float], neutral: Mapping[str, float], when: datetime
@@ -1183,6 +1219,10 @@ class StoryIndex:
             merged = {t: w * (n - 1) / n for t, w in old.items()}
             for t, w in terms.items():
                 merged[t] = merged[t] + w / n if t in merged else w / n
+        self._set_terms(story, merged)
+
+    def _set_terms(self, story: _Story, merged: dict[str, float]) -> None:
+        """A story's new centroid: its strongest terms kept, its postings brought up to date."""
         story.terms = merged
         if len(merged) > STORY_TERMS:
             weighted = self._weighted(merged)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -166,6 +167,34 @@ class StoryRepository:
         await self.conn.executemany(
             "UPDATE story_updates SET routed = 1 WHERE id = ?", [(i,) for i in update_ids]
         )
+
+    # -- merging -------------------------------------------------------------------------------
+
+    async def merge(self, gone: Sequence[str], *, into: str) -> None:
+        """Fold stories `gone` into story `into` (a later report showed they were one event).
+
+        Their articles and story updates move over; so do their deliveries, so a channel that was
+        alerted to one of them gets the merged story's follow-ups in that alert's thread. Where a
+        channel already has the same delivery for `into`, the folded story's copy stays behind,
+        and is dropped if it was still waiting to be sent. Then the folded stories' rows go.
+        """
+        ids = [story_id for story_id in dict.fromkeys(gone) if story_id != into]
+        if not ids:
+            return
+        marks = ",".join("?" * len(ids))
+        await self.conn.execute(f"UPDATE articles SET story_id = ? WHERE story_id IN ({marks})", (into, *ids))
+        await self.conn.execute(
+            f"UPDATE story_updates SET story_id = ? WHERE story_id IN ({marks})", (into, *ids)
+        )
+        await self.conn.execute(
+            f"UPDATE OR IGNORE deliveries SET story_id = ? WHERE story_id IN ({marks})", (into, *ids)
+        )
+        await self.conn.execute(
+            f"UPDATE deliveries SET status = 'dropped', last_error = ?, claimed_until = NULL"
+            f" WHERE story_id IN ({marks}) AND status IN ('pending', 'held')",
+            (f"merged into story {into}", *ids),
+        )
+        await self.conn.execute(f"DELETE FROM stories WHERE id IN ({marks})", ids)
 
     # -- reads ---------------------------------------------------------------------------------
 

@@ -86,3 +86,20 @@ def test_irrelevant_card_is_brief_and_faithful(vocab: Any) -> None:
     assert card.key_takeaways == () and card.timeline == ()
     assert card.what_to_do_next.startswith("No action needed")
     assert [s.name for s in card.sources] == ["Game Bench"]
+
+
+def test_a_report_of_two_halves_merges_the_stories_they_founded(vocab: Any) -> None:
+    # Three reports of one vote on a data center's wells, in the holdout7 set: the local paper's
+    # account and the wire's share too little to meet; a trade analysis that carries both
+    # brings them together, and every article of the two then names the same story.
+    from bot.inputs import load_inputs
+    from tests.core.test_story_quality import FIXTURES
+
+    articles = load_inputs([str(FIXTURES / "holdout7" / "articles.jsonl")]).articles
+    trio = ("h7-13275b7324", "h7-fa7c7ddb3d", "h7-7d97a3c782")
+    without = [a for a in articles if a.id != trio[2]]
+    apart = {r.article.id: r.story_id for r in analyze_mod.analyze(without, vocab=vocab)}
+    assert apart[trio[0]] != apart[trio[1]]
+    results = {r.article.id: r for r in analyze_mod.analyze(articles, vocab=vocab)}
+    assert len({results[i].story_id for i in trio}) == 1
+    assert results[trio[0]].card is results[trio[1]].card  # one card for the merged story

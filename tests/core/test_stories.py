@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.stories import StoryIndex, event_types, features, figures, story_id_for
+from bot.core.stories import StoryFeatures, StoryIndex, event_types, features, figures, story_id_for
 from bot.models import Article, Entity, Triage
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -410,3 +410,43 @@ def test_a_lead_that_names_no_kind_of_event_does_not_conflict_with_a_marker() ->
     first = index.assign(analysis.id, b, T0)
     second = index.assign(report.id, a, T0 + timedelta(hours=2))
     assert second.story_id == first.story_id
+
+
+def _feats(*terms: str) -> StoryFeatures:
+    # Every term a name, so prose and names agree and the scores are plain cosines.
+    return StoryFeatures(
+        terms=dict.fromkeys(terms, 1.0), lead_events=frozenset(), events=frozenset(), facts={},
+        neutral=frozenset(terms),
+    )
+
+
+# Two reports of one event that share too little to meet, and a third that carries both halves.
+_BOARD = ("board", "vote", "wells", "aquifer", "permit", "hearing", "farmers", "drawdown")
+_CAMPUS = ("campus", "cooling", "developer", "megawatts", "chillers", "redesign", "county", "servers")
+
+
+def test_a_report_that_joins_two_stories_equally_well_merges_them() -> None:
+    index = StoryIndex()
+    first = index.assign("board", _feats(*_BOARD), T0)
+    second = index.assign("campus", _feats(*_CAMPUS), T0 + timedelta(hours=1))
+    assert second.created and len(index) == 2  # on their own, two stories
+    bridge = index.assign("both", _feats(*_BOARD[:5], *_CAMPUS[:5]), T0 + timedelta(hours=2))
+    assert not bridge.created and len(index) == 1
+    survivor, gone = bridge.story_id, set(bridge.merged)
+    assert {survivor} | gone == {first.story_id, second.story_id} and survivor not in gone
+    state = index.state(survivor)
+    assert state["articles"] == 3 and {"aquifer", "chillers"} <= set(state["terms"])
+    assert set(index.story_ids()) == {survivor}
+    # A later report of either half finds the merged story, not a folded one.
+    later = index.assign("later", _feats(*_CAMPUS), T0 + timedelta(hours=3))
+    assert later.story_id == survivor and not later.merged
+
+
+def test_a_report_that_only_mentions_another_story_does_not_merge_it() -> None:
+    index = StoryIndex()
+    first = index.assign("board", _feats(*_BOARD), T0)
+    second = index.assign("campus", _feats(*_CAMPUS), T0 + timedelta(hours=1))
+    # All of the first story and a passing mention of the second: it joins the first only.
+    mention = index.assign("mention", _feats(*_BOARD, *_CAMPUS[:4]), T0 + timedelta(hours=2))
+    assert mention.story_id == first.story_id and mention.merged == ()
+    assert set(index.story_ids()) == {first.story_id, second.story_id}

@@ -239,3 +239,36 @@ async def test_retention_keeps_what_stories_and_pending_deliveries_need(store: S
     assert await prune(store.conn, now=NOW, days=30) == 2
     remaining = {s.article.id for s in await store.articles.recent(NOW - timedelta(days=365))}
     assert remaining == {"a1", "a4", "a5", "a6"}
+
+
+async def test_merging_stories_moves_articles_updates_and_alerts(store: Store) -> None:
+    for story_id in ("keep", "gone"):
+        await store.stories.save(
+            Story(id=story_id, title=story_id, first_seen=NOW, last_seen=NOW, importance=60), now=NOW
+        )
+    await store.articles.insert(article(1), fetched=NOW, story_id="keep")
+    await store.articles.insert(article(2), fetched=NOW, story_id="gone")
+    await store.stories.add_update("keep", "a1", "created", now=NOW)
+    await store.stories.add_update("gone", "a2", "created", now=NOW)
+    both = await store.subscriptions.save(Subscription(id=0, platform="console", channel="both"), now=NOW)
+    one = await store.subscriptions.save(Subscription(id=0, platform="console", channel="one"), now=NOW)
+    await store.deliveries.add(both.id, "keep", "alert", now=NOW, status="sent")
+    await store.deliveries.add(both.id, "gone", "alert", now=NOW)  # still waiting: a duplicate now
+    await store.deliveries.add(one.id, "gone", "alert", now=NOW, status="sent")
+
+    await store.stories.merge(["gone"], into="keep")
+
+    assert await store.stories.get("gone") is None
+    kept = await store.stories.get("keep")
+    assert kept is not None and set(kept.article_ids) == {"a1", "a2"}
+    assert [u.article_id for u in await store.stories.updates("keep")] == ["a1", "a2"]
+    # The channel alerted only to the folded story follows the merged one in that alert's thread.
+    moved = await store.deliveries.alert(one.id, "keep")
+    assert moved is not None and moved.status == "sent"
+    # The channel that had both keeps its own alert; the folded copy is not sent as well.
+    assert (await store.deliveries.alert(both.id, "keep")).status == "sent"  # type: ignore[union-attr]
+    left = await store.deliveries.alert(both.id, "gone")
+    assert left is not None and left.status == "dropped"
+    assert "merged into story keep" in (left.last_error or "")
+    await store.stories.merge(["keep"], into="keep")  # merging a story into itself changes nothing
+    assert await store.stories.get("keep") is not None
