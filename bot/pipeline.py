@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.config import Settings
-from bot.core.stories import StoryFeatures, StoryIndex, features
+from bot.core.stories import Assignment, StoryFeatures, StoryIndex, features
 from bot.core.summarize import summarize
 from bot.core.taxonomy import Vocabulary
 from bot.core.triage import story_importance, triage
@@ -99,6 +99,9 @@ class _New:
     alertable: bool
 
 
+_Triaged = tuple[_New, Triage, StoryFeatures]
+
+
 class Pipeline:
     def __init__(
         self,
@@ -172,21 +175,14 @@ class Pipeline:
             await self.store.feeds.record_not_modified_many(not_modified, now=now)
             # Oldest first across all feeds: the earliest report founds the story.
             new_items.sort(key=lambda n: (n.article.published or now, n.article.id))
-            relevant = await self._triage(new_items, now, report)
+            relevant, others = await self._triage(new_items, now, report)
             # Learn the batch's word statistics first, so its earliest reports are judged with the
             # same notion of a rare word as its latest (as bot.core.analyze does).
             for _, _, feats in relevant:
                 self.index.learn(feats)
-            for item, found, feats in relevant:
-                try:
-                    await self._cluster(item, found, feats, now, report)
-                except Exception as exc:  # keep the article (without a story); the poll goes on
-                    log.error(
-                        "article.cluster_failed",
-                        article=item.article.id,
-                        error=f"{type(exc).__name__}: {exc}",
-                    )
-                    await self.store.articles.insert(item.article, fetched=now, triage=found, alertable=False)
+            for entry in relevant:
+                await self._cluster_safely(entry, now, report)
+            await self._join_or_store(others, now, report)
             # Only now that every new item is stored do the feeds' validators (ETag, Last-Modified)
             # move on: a crash before this point refetches the same items instead of losing them.
             await self._record_successes(succeeded, now)
@@ -395,10 +391,9 @@ class Pipeline:
 
     async def _triage(
         self, new_items: Sequence[_New], now: datetime, report: PollReport
-    ) -> list[tuple[_New, Triage, StoryFeatures]]:
-        """Triage the poll's new articles in one worker-thread job. Irrelevant ones are stored
-        at once (together); relevant ones are returned with their story features and stored by
-        _cluster together with their story."""
+    ) -> tuple[list[_Triaged], list[_Triaged]]:
+        """Triage the poll's new articles in one worker-thread job: the relevant ones and the
+        others, each with its story features. (Articles the core failed on are stored at once.)"""
         # The same item from another feed in this poll counts once (the store's copies were
         # ruled out by unknown_articles_many).
         seen: set[str] = set()
@@ -414,7 +409,8 @@ class Pipeline:
             items.append(item)
         report.new_articles += len(items)
         outcomes = await asyncio.to_thread(_triage_all, [i.article for i in items], self.vocab)
-        relevant: list[tuple[_New, Triage, StoryFeatures]] = []
+        relevant: list[_Triaged] = []
+        others: list[_Triaged] = []
         unclustered: list[tuple[Article, Triage | None, bool]] = []
         for item, outcome in zip(items, outcomes, strict=True):
             article = item.article
@@ -428,21 +424,49 @@ class Pipeline:
                 unclustered.append((article, None, False))
                 continue
             found, feats = outcome
-            if feats is None:  # not relevant: stored for dedup and /status, never clustered
+            if found.relevant:
+                report.relevant += 1
+                relevant.append((item, found, feats))
+            else:
+                others.append((item, found, feats))
+        await self.store.articles.insert_many(unclustered, fetched=now)
+        return relevant, others
+
+    async def _join_or_store(self, others: Sequence[_Triaged], now: datetime, report: PollReport) -> None:
+        """Articles triage found no subject in: one that reports the same event as a relevant
+        story joins it (and is relevant for it); the rest are stored, for dedup and /status."""
+        unclustered: list[tuple[Article, Triage | None, bool]] = []
+        for item, found, feats in others:
+            article = item.article
+            joined = self.index.join(feats, min(article.published or now, now))
+            if joined is None:
                 unclustered.append((article, found, item.alertable))
                 continue
+            story = await self.store.stories.get(joined.story_id)
+            found = triage(article, self.vocab, same_event_as=story.title if story else joined.story_id)
             report.relevant += 1
-            relevant.append((item, found, feats))
+            await self._cluster_safely((item, found, feats), now, report, joined)
         await self.store.articles.insert_many(unclustered, fetched=now)
-        return relevant
+
+    async def _cluster_safely(
+        self, entry: _Triaged, now: datetime, report: PollReport, joined: Assignment | None = None
+    ) -> None:
+        try:
+            await self._cluster(entry, now, report, joined)
+        except Exception as exc:  # keep the article (without a story); the poll goes on
+            item, found, _ = entry
+            log.error("article.cluster_failed", article=item.article.id, error=f"{type(exc).__name__}: {exc}")
+            await self.store.articles.insert(item.article, fetched=now, triage=found, alertable=False)
 
     async def _cluster(
-        self, item: _New, found: Triage, feats: StoryFeatures, now: datetime, report: PollReport
+        self, entry: _Triaged, now: datetime, report: PollReport, joined: Assignment | None
     ) -> None:
-        """Join the article to its story (or found one), rebuild the card, note what changed."""
+        """Join the article to its story (or found one), rebuild the card, note what changed.
+        `joined`: the index already joined it (see _join_or_store)."""
+        item, found, feats = entry
         article = item.article
         when = min(article.published or now, now)
-        assignment = self.index.assign(article.id, feats, when, learn=False)
+        assignment = joined or self.index.assign(article.id, feats, when, learn=False)
         story_id = assignment.story_id
         if assignment.merged:  # this report joined stories that were one event all along
             await self.store.stories.merge(assignment.merged, into=story_id)
@@ -613,14 +637,14 @@ def _normalise(entries: Sequence[tuple[_Entry, ItemKey]]) -> list[Article]:
 
 def _triage_all(
     articles: Sequence[Article], vocab: Vocabulary
-) -> list[tuple[Triage, StoryFeatures | None] | Exception]:
-    """Triage (and story features for the relevant) of each article; an article the core
-    cannot handle gives its exception in its place."""
-    out: list[tuple[Triage, StoryFeatures | None] | Exception] = []
+) -> list[tuple[Triage, StoryFeatures] | Exception]:
+    """Triage and story features of each article (the irrelevant too: one may turn out to report
+    a relevant story's event); an article the core cannot handle gives its exception instead."""
+    out: list[tuple[Triage, StoryFeatures] | Exception] = []
     for article in articles:
         try:
             found = triage(article, vocab)
-            out.append((found, features(article, found) if found.relevant else None))
+            out.append((found, features(article, found)))
         except Exception as exc:
             out.append(exc)
     return out

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import close_fetcher, make_fetcher
 from bot.config import Settings, parse_settings
+from bot.models import Article
 from bot.pipeline import Pipeline
 from bot.store import Store
 from bot.store.stories import StoryUpdate
@@ -537,3 +538,37 @@ async def test_a_report_that_bridges_two_stories_merges_them_in_the_store(env, f
     story = await store.stories.get(merged_into)
     assert story is not None and len(story.article_ids) == 3
     assert gone not in {u.story_id for u in await all_updates(store)}
+
+
+async def test_an_article_that_reports_a_relevant_story_joins_it(env, feeds: FeedServer) -> None:
+    # holdout5: a French regional paper's piece on the Tertre plant (jobs and euros, no
+    # AI-infrastructure words) arrives after a trade report of the same expansion.
+    from bot.core.taxonomy import load_vocabulary
+    from bot.core.triage import triage
+    from bot.inputs import load_inputs
+    from tests.core.test_story_quality import FIXTURES
+
+    by_id = {a.id: a for a in load_inputs([str(FIXTURES / "holdout5" / "articles.jsonl")]).articles}
+    trade, local = by_id["h5-93e89d03a4"], by_id["h5-5bd803daf1"]
+    assert not triage(local, load_vocabulary()).relevant
+
+    def as_item(a: Article) -> Item:
+        return Item(a.id, a.title, a.text, a.published or NOW, a.url or "")
+
+    store, pipeline = await env()
+    when = max(a.published or NOW for a in (trade, local)) + timedelta(hours=1)
+    feeds.bodies["trade"] = rss("Trade", [as_item(trade)])
+    await store.feeds.add(feeds.url("trade"), now=when, allow_private=True, backfill=True)
+    first = await pipeline.poll_due(when)
+    assert first.relevant == 1 and len(first.stories_created) == 1
+    feeds.bodies["local"] = rss("Local", [as_item(local)])
+    await store.feeds.add(feeds.url("local"), now=when, allow_private=True, backfill=True)
+    second = await pipeline.poll_due(when + timedelta(minutes=10))
+    assert second.relevant == 1 and second.stories_updated == first.stories_created
+    stored = {s.article.title: s for s in await store.articles.recent(when - timedelta(days=1))}
+    joined = stored[local.title]
+    assert joined.story_id == first.stories_created[0]
+    assert joined.triage is not None and joined.triage.relevant
+    assert "same event as the story" in joined.triage.explanation
+    story = await store.stories.get(first.stories_created[0])
+    assert story is not None and len(story.article_ids) == 2

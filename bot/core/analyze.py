@@ -60,6 +60,15 @@ def analyze(
         story_of[i] = assignment.story_id
         for gone in assignment.merged:
             folded[gone] = assignment.story_id
+    # Articles whose own words fell short may still report the same event as a relevant story
+    # (a local paper on the data center's permit): those join it, and are relevant for it.
+    founder = {story_id_for(articles[i].id): articles[i].title for i in relevant}
+    for i in sorted((i for i, t in enumerate(triages) if not t.relevant), key=lambda i: (times[i], i)):
+        joined = index.join(features(articles[i], triages[i]), times[i])
+        if joined is not None:
+            story_of[i] = joined.story_id
+            title = founder.get(joined.story_id, joined.story_id)
+            triages[i] = triage(articles[i], vocab, same_event_as=title)
     for i, story_id in enumerate(story_of):
         while story_id in folded:
             story_id = folded[story_id]

@@ -1047,16 +1047,41 @@ class StoryIndex:
     def assign(
         self, article_id: str, feats: StoryFeatures, when: datetime, *, learn: bool = True
     ) -> Assignment:
+        """Join the article to the story it reports, or found a new one. An article that fits
+        several stories about equally well merges them (see BRIDGE_SHARE)."""
         if learn:
             self.learn(feats)
+        matched = self._matches(feats, when)
+        if not matched:
+            return self._found(article_id, feats, when)
+        best_score, best = matched[0]
+        merged: list[str] = []
+        for score, other in matched[1:]:
+            if score >= BRIDGE_SHARE * best_score:
+                self._fold(best, other)
+                merged.append(other.id)
+        new_facts = self._attach(best, feats, when)
+        return Assignment(best.id, False, round(best_score, 4), new_facts, tuple(merged))
+
+    def join(self, feats: StoryFeatures, when: datetime) -> Assignment | None:
+        """Join the article to a story it reports, if there is one; never founds or merges a
+        story. (For articles triage found no subject in: one that reports the same event as a
+        relevant story belongs with it, but alone it starts nothing.)"""
+        matched = self._matches(feats, when)
+        if not matched:
+            return None
+        self.learn(feats)
+        best_score, best = matched[0]
+        return Assignment(best.id, False, round(best_score, 4), self._attach(best, feats, when))
+
+    def _matches(self, feats: StoryFeatures, when: datetime) -> list[tuple[float, _Story]]:
+        """The stories the article could join, best first, with their scores."""
         weights = self._weighted(feats.terms)
         norm = math.sqrt(sum([w * w for w in weights.values()])) or 1.0
 
         neutral = {t: weights[t] for t in feats.neutral if t in weights}
         neutral_norm = math.sqrt(sum([w * w for w in neutral.values()])) or 1.0
 
-        best: _Story | None = None
-        best_score = 0.0
         matched: list[tuple[float, _Story]] = []
         for story in self._candidates(weights, neutral, when):
             prose = self._similarity(weights, norm, story)
@@ -1077,40 +1102,36 @@ class StoryIndex:
             if feats.english and story.english and score < SURE_THRESHOLD and _conflict(feats, story):
                 continue
             matched.append((score, story))
-            if score > best_score:
-                best, best_score = story, score
+        # Stable: among equal scores the likelier candidate (found first) stays first.
+        matched.sort(key=lambda pair: pair[0], reverse=True)
+        return matched
 
-        if best is None:
-            story_id = story_id_for(article_id)
-            if story_id in self._stories:  # the same article assigned twice: same story
-                best = self._stories[story_id]
-                return Assignment(story_id, False, 1.0, ())
-            story = _Story(
-                id=story_id,
-                first=when,
-                last=when,
-                articles=1,
-                terms={},
-                lead_events=set(feats.lead_events),
-                events=set(feats.events),
-                facts=set(feats.facts),
-                neutral=set(feats.neutral),
-                english=feats.english,
-                foreign=not feats.english,
-                english_seen=feats.english,
-                languages={feats.language},
-            )
-            self._stories[story_id] = story
-            self._merge_terms(story, feats.terms)
-            heapq.heappush(self._expiry, (story.last, story_id))
-            return Assignment(story_id, True, 0.0, ())
+    def _found(self, article_id: str, feats: StoryFeatures, when: datetime) -> Assignment:
+        story_id = story_id_for(article_id)
+        if story_id in self._stories:  # the same article assigned twice: same story
+            return Assignment(story_id, False, 1.0, ())
+        story = _Story(
+            id=story_id,
+            first=when,
+            last=when,
+            articles=1,
+            terms={},
+            lead_events=set(feats.lead_events),
+            events=set(feats.events),
+            facts=set(feats.facts),
+            neutral=set(feats.neutral),
+            english=feats.english,
+            foreign=not feats.english,
+            english_seen=feats.english,
+            languages={feats.language},
+        )
+        self._stories[story_id] = story
+        self._merge_terms(story, feats.terms)
+        heapq.heappush(self._expiry, (story.last, story_id))
+        return Assignment(story_id, True, 0.0, ())
 
-        merged: list[str] = []
-        if len(matched) > 1:
-            for score, other in matched:
-                if other is not best and score >= BRIDGE_SHARE * best_score:
-                    self._fold(best, other)
-                    merged.append(other.id)
+    def _attach(self, best: _Story, feats: StoryFeatures, when: datetime) -> tuple[str, ...]:
+        """Add the article to the story; returns the facts it adds."""
         new_facts = tuple(text for key, text in feats.facts.items() if key not in best.facts)[:MAX_NEW_FACTS]
         best.articles += 1
         best.first = min(best.first, when)
@@ -1126,7 +1147,7 @@ class StoryIndex:
         best.english_seen = best.english_seen or feats.english
         best.languages.add(feats.language)
         self._merge_terms(best, feats.terms)
-        return Assignment(best.id, False, round(best_score, 4), new_facts, tuple(merged))
+        return new_facts
 
     def _fold(self, story: _Story, other: _Story) -> None:
         """Merge `other` into `story` (an article reported both): a weighted mean of the two

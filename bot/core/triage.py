@@ -496,8 +496,14 @@ def _explain(
     topics: list[tuple[str, float, list[str]]],
     importance: int,
     why: list[str],
+    same_event_as: str | None = None,
 ) -> str:
-    head = "relevant" if scores.relevance >= THRESHOLD else "not relevant"
+    head = f"{'relevant' if scores.relevance >= THRESHOLD else 'not relevant'} {scores.relevance:.2f}"
+    if same_event_as is not None and scores.relevance < THRESHOLD:
+        head = (
+            f"relevant as a report of the same event as the story {same_event_as!r}"
+            f" (its own evidence {scores.relevance:.2f})"
+        )
     parts: list[str] = []
     ranked = sorted((*ev.strong.items(), *ev.generic.items()), key=lambda kv: -kv[1].score)
     terms = [t.shown for key, t in ranked if key[0] not in "@$"]
@@ -525,8 +531,8 @@ def _explain(
         parts.append("AI-hosting pivot " + _quote((t.shown for t in ev.pivot.values()), 2))
     if scores.topicless:
         parts.append("evidence adds up to no topic")
-    text = f"{head} {scores.relevance:.2f}: " + "; ".join(parts)
-    if topics and scores.relevance >= THRESHOLD:
+    text = f"{head}: " + "; ".join(parts)
+    if topics:
         text += "; topics " + ", ".join(f"{name} ({', '.join(shown[:2])})" for name, _, shown in topics)
     text += f"; importance {importance}"
     if why:
@@ -582,17 +588,22 @@ def _figure_in(q: Entity, title: str) -> bool:
     return bool(digits) and digits in "".join(ch for ch in title if ch.isdigit())
 
 
-def triage(article: Article, vocab: Vocabulary) -> Triage:
-    """Relevance, topics, entities (named and quantities), importance and the evidence for each."""
+def triage(article: Article, vocab: Vocabulary, *, same_event_as: str | None = None) -> Triage:
+    """Relevance, topics, entities (named and quantities), importance and the evidence for each.
+
+    `same_event_as` names a relevant story the article was found to report (by the story index,
+    on names and figures) although its own words fall short: a local paper's angle on a data
+    center's permit, a supplier's record order. Such an article is relevant, and says why.
+    """
     ev = collect(article, vocab)
     quantities = find_quantities(f"{article.title}\n{article.text}")
     _add_deal_evidence(ev, quantities, article.title)
     _add_scale_evidence(ev, quantities)
     _add_fleet_evidence(ev, quantities)
     scores = _score(ev)
-    relevant = scores.relevance >= THRESHOLD
+    relevant = scores.relevance >= THRESHOLD or same_event_as is not None
     topic_items = _topics(ev, quantities, article.title) if relevant else []
-    if relevant and not topic_items and scores.relevance < TOPICLESS_MIN:
+    if same_event_as is None and relevant and not topic_items and scores.relevance < TOPICLESS_MIN:
         # Evidence that adds up to no topic at all ("tariffs", "solar" and a department's name) is
         # scattered words, not a subject.
         scores = _Scores(THRESHOLD - 0.01, scores.ai, scores.negative, scores.pivot, topicless=True)
@@ -606,7 +617,7 @@ def triage(article: Article, vocab: Vocabulary) -> Triage:
         topics=tuple(topics),
         entities=tuple(entities),
         importance=importance,
-        explanation=_explain(ev, scores, topic_items, importance, why),
+        explanation=_explain(ev, scores, topic_items, importance, why, same_event_as),
     )
 
 

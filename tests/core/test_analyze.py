@@ -103,3 +103,32 @@ def test_a_report_of_two_halves_merges_the_stories_they_founded(vocab: Any) -> N
     results = {r.article.id: r for r in analyze_mod.analyze(articles, vocab=vocab)}
     assert len({results[i].story_id for i in trio}) == 1
     assert results[trio[0]].card is results[trio[1]].card  # one card for the merged story
+
+
+def test_an_article_that_reports_a_relevant_story_joins_it_and_is_relevant(vocab: Any) -> None:
+    # In the holdout5 set, a French regional paper's piece on the Tertre plant (jobs and euros,
+    # no AI-infrastructure words) reports the same expansion as two trade reports.
+    from bot.core.triage import triage
+    from bot.inputs import load_inputs
+    from tests.core.test_story_quality import FIXTURES
+
+    articles = load_inputs([str(FIXTURES / "holdout5" / "articles.jsonl")]).articles
+    local, trade = "h5-5bd803daf1", "h5-93e89d03a4"
+    by_id = {a.id: a for a in articles}
+    assert not triage(by_id[local], vocab).relevant
+    results = {r.article.id: r for r in analyze_mod.analyze(articles, vocab=vocab)}
+    assert results[local].triage.relevant and results[local].story_id == results[trade].story_id
+    assert "same event as the story" in results[local].triage.explanation
+    # Alone, with no relevant story to report, it stays irrelevant and on its own.
+    (alone,) = analyze_mod.analyze([by_id[local]], vocab=vocab)
+    assert not alone.triage.relevant
+    # Every article made relevant this way is labelled relevant: none of the set's hard
+    # negatives (phones, gaming, market wraps) reports a relevant story's event.
+    from tests.core.test_story_quality import load_labelled
+
+    loaded = load_labelled("holdout5")
+    assert loaded is not None
+    by_context = {
+        i for i, r in results.items() if r.triage.relevant and not triage(by_id[i], vocab).relevant
+    }
+    assert local in by_context and all(loaded[1][i]["relevant"] for i in by_context)

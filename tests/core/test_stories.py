@@ -450,3 +450,15 @@ def test_a_report_that_only_mentions_another_story_does_not_merge_it() -> None:
     mention = index.assign("mention", _feats(*_BOARD, *_CAMPUS[:4]), T0 + timedelta(hours=2))
     assert mention.story_id == first.story_id and mention.merged == ()
     assert set(index.story_ids()) == {first.story_id, second.story_id}
+
+
+def test_join_attaches_to_a_story_it_reports_but_never_founds_one() -> None:
+    index = StoryIndex()
+    first = index.assign("board", _feats(*_BOARD), T0)
+    assert index.join(_feats(*_CAMPUS), T0 + timedelta(hours=1)) is None  # nothing it reports
+    assert set(index.story_ids()) == {first.story_id}
+    joined = index.join(_feats(*_BOARD[:6], "mayor"), T0 + timedelta(hours=2))
+    assert joined is not None and joined.story_id == first.story_id and not joined.created
+    assert index.state(first.story_id)["articles"] == 2
+    # Outside the story's window there is nothing to join.
+    assert index.join(_feats(*_BOARD), T0 + timedelta(days=30)) is None

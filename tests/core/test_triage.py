@@ -1240,3 +1240,20 @@ def test_a_phone_review_in_spanish_with_an_ai_chip_is_not_infrastructure(vocab: 
     review = triage(_art("es-phone", *CONTEXT_NEGATIVES["es-phone"]), vocab)
     assert not review.relevant, review.explanation
     assert "mAh" in review.explanation
+
+
+def test_a_report_of_a_relevant_story_is_relevant_and_says_so(vocab: Vocabulary) -> None:
+    # A local paper's angle on a coolant plant: no AI-infrastructure words of its own.
+    local = Article(
+        id="local",
+        title="Tertre plant to add 120 jobs",
+        text="Fluorent will spend 240 million euros on its Tertre plant and hire 120 people, said the mayor.",
+    )
+    alone = triage(local, vocab)
+    assert not alone.relevant and not alone.topics and alone.explanation.startswith("not relevant")
+    joined = triage(local, vocab, same_event_as="Fluorent to triple immersion-fluid output")
+    assert joined.relevant and joined.relevance == alone.relevance  # its own evidence, unchanged
+    assert joined.explanation.startswith(
+        "relevant as a report of the same event as the story 'Fluorent to triple immersion-fluid output'"
+    )
+    assert joined.entities == alone.entities
