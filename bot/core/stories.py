@@ -1176,8 +1176,13 @@ class StoryIndex:
         self, weights: Mapping[str, float], neutral: Mapping[str, float], when: datetime
     ) -> list[_Story]:
         keys = sorted(weights, key=weights.__getitem__, reverse=True)[:QUERY_KEYS]
-        # Names and figures also find stories told in other languages.
-        names = sorted(neutral, key=neutral.__getitem__, reverse=True)[:QUERY_KEYS]
+        # Names and figures also find stories told in other languages. Known entities and figures
+        # first: they read the same in any language, while a German text's capitalised nouns also
+        # pass for names and could crowd them out.
+        def rank(term: str) -> tuple[bool, float]:
+            return term.startswith(("e:", "#")), neutral[term]
+
+        names = sorted(neutral, key=rank, reverse=True)[:QUERY_KEYS]
         keys += [k for k in names if k not in keys]
         votes: dict[str, float] = {}
         get = votes.get

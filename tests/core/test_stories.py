@@ -462,3 +462,34 @@ def test_join_attaches_to_a_story_it_reports_but_never_founds_one() -> None:
     assert index.state(first.story_id)["articles"] == 2
     # Outside the story's window there is nothing to join.
     assert index.join(_feats(*_BOARD), T0 + timedelta(days=30)) is None
+
+
+def test_a_german_report_full_of_capitalised_nouns_still_finds_the_story_by_its_names() -> None:
+    # German capitalises every noun, so most of a German report's would-be names are ordinary
+    # nouns; the entities and figures it shares with the English report must still be looked up.
+    from bot.core.taxonomy import load_vocabulary
+    from bot.core.triage import triage
+
+    english = Article(
+        id="en",
+        title="US proposes export curbs on HBM and chip packaging services",
+        text="The Commerce Department's Bureau of Industry and Security proposed on March 16 to require "
+        "licenses for shipments of HBM to China, and for packaging services by firms in Taiwan and "
+        "Malaysia. Comments are due within 30 days.",
+    )
+    german = Article(
+        id="de",
+        title="Regierung plant Genehmigungspflicht für Hochleistungsspeicher",
+        text="Konzerne, Zulieferer, Händler, Spediteure, Makler und Empfänger sollen Stellungnahmen einreichen. "
+        "Branchenverbände, Anwälte, Analysten und Investoren rechnen mit Verzögerungen, Lieferengpässen und Preisaufschlägen. "
+        "Die Schwelle für die Speicherbandbreitendichte nennt der Regelentwurf ebenfalls. Der Entwurf des "
+        "Bureau of Industry and Security vom 16. März betrifft HBM-Lieferungen nach China und Dienstleister "
+        "in Taiwan und Malaysia.",
+    )
+    vocab = load_vocabulary()
+    index = StoryIndex()
+    first = index.assign(english.id, features(english, triage(english, vocab)), T0)
+    feats = features(german, triage(german, vocab))
+    assert feats.language == "de"
+    second = index.assign(german.id, feats, T0 + timedelta(hours=5))
+    assert second.story_id == first.story_id
