@@ -65,7 +65,7 @@ BRIDGE_SHARE = 0.65
 EVENT_PATTERNS: dict[str, tuple[str, ...]] = {
     "launch": (r"launch\w*", r"unveil\w*", r"introduc\w*", r"debut\w*", r"rolls? out", r"rolled out",
                r"releas\w*", r"announc\w* (?:a |its )?new"),
-    "earnings": (r"earnings", r"revenues?", r"quarterly (?:results|sales|profit)", r"profits?",
+    "earnings": (r"earnings", r"(?<!tax )revenues?", r"quarterly (?:results|sales|profit)", r"profits?",
                  r"net income", r"fiscal (?:year|quarter)",
                  r"(?:first|second|third|fourth)[- ]quarter (?:results|sales|profit)",
                  r"sales (?:rose|fell|jumped|grew)"),
@@ -81,7 +81,8 @@ EVENT_PATTERNS: dict[str, tuple[str, ...]] = {
                 r"invest\w*"),
     "build": (r"build\w*", r"construct\w*", r"campus\w*", r"break(?:s)? ground", r"groundbreaking",
               r"new (?:data cent\w+|facility|site)"),
-    "delay": (r"delay\w*", r"postpon\w*", r"push(?:es|ed)? back", r"behind schedule", r"setback\w*",
+    "delay": (r"delay\w*", r"postpon\w*", r"paus(?:e[sd]?|ing)", r"moratori(?:um|a)", r"push(?:es|ed)? back",
+              r"behind schedule", r"setback\w*",
               r"slip(?:s|ped|ping)?", r"stall\w*", r"held up", r"holds? up"),
     "lawsuit": (r"lawsuit\w*", r"sue[sd]?", r"suing", r"court", r"antitrust", r"indict\w*", r"charged with",
                 r"fined", r"probe\w*"),

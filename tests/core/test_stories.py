@@ -276,6 +276,10 @@ def test_event_types_name_the_kind_of_event() -> None:
     assert "earnings" in event_types("Quarterly revenue rose 20%")
     assert "launch" in event_types("The company unveiled a new accelerator")
     assert "delay" not in event_types("The company unveiled a new accelerator")
+    # A pause or moratorium is a delay; a county's tax revenue is not a company's earnings.
+    assert "delay" in event_types("Georgia county pauses new data center applications")
+    assert "delay" in event_types("Commissioners impose a 180-day moratorium")
+    assert "earnings" not in event_types("a board of commissioners eager for tax revenue")
 
 
 def test_assignment_cost_does_not_grow_with_stored_stories() -> None:
