@@ -202,13 +202,14 @@ _CJK_CUR = {
 }
 _CJK_MONEY_RE = re.compile(
     r"(?P<lo>\d[\d,]*(?:\.\d+)?)\s*(?P<lomult>万亿|萬億|[亿億万萬억만兆조])?\s*"
-    # The rest of a compound amount: 1兆1000億円, 3조2000억 원.
-    r"(?:(?<=[兆조])(?P<rest>\d[\d,]*)\s*(?P<restmult>[亿億万萬억만])\s*)?"
+    # The rest of a compound amount: 1兆1000億円, 3조2000억 원, 6億1200万ドル, 1兆2000億5000万円.
+    r"(?:(?<=[兆조億亿억])\s*(?P<rest>\d[\d,]*)\s*(?P<restmult>[亿億万萬억만])\s*)?"
+    r"(?:(?<=[億亿억])\s*(?P<rest2>\d[\d,]*)\s*(?P<restmult2>[万萬만])\s*)?"
     r"(?:(?:-|~|～|〜|至|到|から)\s*(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<mult>万亿|萬億|[亿億万萬억만兆조])\s*)?"
     r"(?P<cur>美元|ドル|달러|欧元|歐元|ユーロ|日元|日圆|日圓|円|人民币|元|원)"
 )
 _OTHER_POWER_RE = re.compile(
-    r"(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<mult>[万萬만])?\s*(?P<unit>gigavatios?|gigawatts?|gigawatt|吉瓦|"
+    r"(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?:(?P<mult>[万萬만])(?P<rest>\d{1,4})?)?\s*(?P<unit>gigavatios?|gigawatts?|gigawatt|吉瓦|"
     r"ギガワット|기가와트|megavatios?|兆瓦|メガワット|메가와트|千瓦|キロワット|킬로와트|kilovatios?)"
 )
 _GIGA_UNITS = frozenset({"吉瓦", "ギガワット", "기가와트"})
@@ -284,7 +285,7 @@ def _other_languages(text: str, lower: str) -> list[Entity]:
         if math.isnan(value):
             value = _eu_number(raw)  # "1,2 gigavatios"
         if m.group("mult"):
-            value *= _CJK_MULT[m.group("mult")]
+            value = value * _CJK_MULT[m.group("mult")] + float(m.group("rest") or 0)  # "34万5000"
         unit = m.group("unit")
         if unit in _KILO_UNITS or unit.startswith("kilo"):
             # "30万キロワット" is 300 MW; small kilowatt figures (a rack, a home) are not shown.
@@ -304,9 +305,9 @@ def _other_languages(text: str, lower: str) -> list[Entity]:
             if lomult is None:
                 continue  # "300元" without a multiplier is small change
             values = [float(lo.replace(",", "")) * _CJK_MULT[lomult]]
-            rest, rest_mult = m.group("rest", "restmult")
-            if rest is not None:
-                values[0] += float(rest.replace(",", "")) * _CJK_MULT[rest_mult]
+            for rest, rest_mult in (m.group("rest", "restmult"), m.group("rest2", "restmult2")):
+                if rest is not None:
+                    values[0] += float(rest.replace(",", "")) * _CJK_MULT[rest_mult]
         else:
             mult = _CJK_MULT[mult_char]
             values = [float(num.replace(",", "")) * mult]

@@ -308,9 +308,18 @@ _MAGNITUDE = {
     "兆": 1e12,
     "억": 1e8,
     "조": 1e12,
+    "만": 1e4,
 }
-_CJK_HIGH = frozenset({"조", "兆"})
-_CJK_REST = re.compile(r"\s?(\d[\d,]*)\s?[억億亿]")
+# An amount written in parts, each magnitude followed by the next lower one: "3조2000억원",
+# "1兆2000億円", "6億1200万ドル", "34万5000ボルト" (the last part bare).
+_TO_OKU = re.compile(r"\s?(\d[\d,]*)\s?[億亿억]")
+_TO_MAN = re.compile(r"\s?(\d[\d,]*)\s?[万萬만]")
+_TO_ONES = re.compile(r"(\d{1,4})(?![\d.,])")
+_CJK_NEXT: dict[str, tuple[re.Pattern[str], float]] = {
+    **dict.fromkeys(("兆", "조", "万亿", "萬億"), (_TO_OKU, 1e8)),
+    **dict.fromkeys(("億", "亿", "억"), (_TO_MAN, 1e4)),
+    **dict.fromkeys(("万", "萬", "만"), (_TO_ONES, 1.0)),
+}
 # Figures are found in one pass over the numbers; units are read from the text right after each.
 _NUMBER_WORDS = {
     "a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "six": 6.0,
@@ -334,7 +343,7 @@ _MAG = re.compile(
     r"\s?(thousand|millions?|millionen|mio|millones|milh(?:ões|ão)|milioni|mn|billion|milliarden?|mrd"
     r"|milliards?|mil millones|bilh(?:ões|ão)|miliardi|bn|trillion|billionen|billones|trilhões|tn|k|m|b|t"
     r"|miljoner|millioner|miljoen|mln|milionów|miljarder|milliarder|miljard|mld|miliardów|miliardy"
-    r")\b\.?|\s?(万亿|萬億|[万萬億亿兆억조])",
+    r")\b\.?|\s?(万亿|萬億|[万萬億亿兆억조만])",
     re.IGNORECASE,
 )
 _MONEY_UNIT = re.compile(
@@ -615,11 +624,15 @@ def _figures_at(text: str) -> list[tuple[str, str, int]]:
             magnitude, mag = None, None
         after = mag.end() if mag else end
         value = _value(number, magnitude)
-        if magnitude in _CJK_HIGH and (rest := _CJK_REST.match(text, after)):
-            # "3조2000억원", "1兆2000億円": one amount written in two parts.
-            value += _value(rest.group(1), None) * 1e8
+        while magnitude in _CJK_NEXT:
+            pattern, factor = _CJK_NEXT[magnitude]
+            rest = pattern.match(text, after)
+            if rest is None:
+                break
+            value += _value(rest.group(1), None) * factor
             skip.add(rest.start(1))
             after = rest.end()
+            magnitude = text[after - 1] if factor > 1 else None
         key: str | None = None
         unit: re.Match[str] | None = None
         if currency:

@@ -267,8 +267,18 @@ def test_years_and_small_numbers_are_not_figures() -> None:
     assert figures("In 2025, 12 of them met on the third day.") == []
 
 
-def test_a_compound_cjk_amount_is_one_figure() -> None:
-    assert [f.key for f in figures("3조2000억원 투입")] == ["usd:3.2e+12"]
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("3조2000억원 투입", "usd:3.2e+12"),
+        ("総事業費は約6億1200万ドル。", "usd:6.12e+08"),
+        ("1억 2000만 달러", "usd:1.2e+08"),
+        ("2万亿3000亿元", "usd:2.3e+12"),
+        ("34万5000ボルト", "n:3.45e+05"),
+    ],
+)
+def test_a_compound_cjk_amount_is_one_figure(text: str, key: str) -> None:
+    assert [f.key for f in figures(text)] == [key]
 
 
 def test_event_types_name_the_kind_of_event() -> None:

@@ -778,6 +778,11 @@ def test_story_importance_adds_coverage_and_novelty() -> None:
         ("700 millions de dollars", ("money", 7e8, "usd")),
         ("100亿美元", ("money", 1e10, "usd")),
         ("300億円", ("money", 3e10, "jpy")),
+        # Amounts written in parts: every part counts.
+        ("総事業費は約6億1200万ドル", ("money", 6.12e8, "usd")),
+        ("1억 2000만 달러", ("money", 1.2e8, "usd")),
+        ("1兆2000億5000万円", ("money", 1.20005e12, "jpy")),
+        ("34万5000キロワット", ("power", 345.0, "mw")),
         ("un campus de 1,2 gigavatios", ("power", 1200.0, "mw")),
         ("4,8 GW", ("power", 4800.0, "mw")),
         ("部署1万块GPU", ("gpu_count", 10000.0, "gpus")),
