@@ -33,6 +33,7 @@ _MULT = {
 # Loose on purpose (a simple leading \d keeps the regexes fast); _us_number validates the digits.
 _NUM = r"(?P<num>\d[\d,]*(?:\.\d+)?)"
 _US_NUM = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+_DOT_GROUPED = re.compile(r"\d{1,3}(?:\.\d{3})+")
 _MULT_RE = r"(?P<mult>(?i:thousand|million|billion|trillion|mln|bln|mn|bn|tn|tr|[kmbt]))"
 
 # GPU counts: a number, up to three qualifying words ("Nvidia", "H100", "more", "advanced"), then a
@@ -415,6 +416,9 @@ def _power(text: str) -> list[Entity]:
         if math.isnan(value):
             continue
         unit = m.group("unit").lower()
+        if unit.startswith("m") and _DOT_GROUPED.fullmatch(raw):
+            # "1.200 MW" is 1,200 MW written the European way: a site of 1.2 MW would say "1.2 MW".
+            value = float(raw.replace(".", ""))
         if unit.startswith("k"):
             if value >= 1000:  # "300,000 kilowatts"; a rack's kilowatts are not a site's power
                 out.extend(_power_entity(value / 1000, giga=False))

@@ -310,6 +310,9 @@ _MAGNITUDE = {
     "조": 1e12,
     "만": 1e4,
 }
+_ENGLISH_MAGNITUDES = frozenset(
+    ("thousand", "million", "millions", "billion", "trillion", "mn", "bn", "tn", "k", "m", "b", "t")
+)
 # An amount written in parts, each magnitude followed by the next lower one: "3조2000억원",
 # "1兆2000億円", "6億1200万ドル", "34万5000ボルト" (the last part bare).
 _TO_OKU = re.compile(r"\s?(\d[\d,]*)\s?[億亿억]")
@@ -498,7 +501,8 @@ def _value(number: str, magnitude: str | None) -> float:
         value = _NUMBER_WORDS.get(number.lower(), 1.0)
     elif _DECIMAL_COMMA.fullmatch(number):  # "9,7 Milliarden"
         value = float(number.replace(",", "."))
-    elif not magnitude and _DOT_THOUSANDS.fullmatch(number):  # "30.000 GPUs"; "$1.125 billion" is a decimal
+    elif _DOT_THOUSANDS.fullmatch(number) and (not magnitude or magnitude.lower() not in _ENGLISH_MAGNITUDES):
+        # "30.000 GPUs", "2.600 millones"; but "$1.125 billion" is a decimal
         value = float(number.replace(".", ""))
     else:
         value = float(_GROUPING.sub("", number))

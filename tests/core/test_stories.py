@@ -257,6 +257,8 @@ def test_expire_drops_old_stories() -> None:
         ("欧盟投入200亿欧元", "usd:2e+10"),
         ("tar in 420 miljoner dollar", "usd:4.2e+08"),
         ("wartość 19 mld euro", "usd:1.9e+10"),
+        ("2.600 millones de dólares", "usd:2.6e+09"),  # thousands grouped with a dot
+        ("a $1.125 billion round", "usd:1.12e+09"),  # a decimal point before an English magnitude
     ],
 )
 def test_figures_are_normalised_so_outlets_meet(text: str, key: str) -> None:
