@@ -164,6 +164,12 @@ _EU_MULT = {
     "milionów": 1e6,
     "miliardów": 1e9,
     "miliardy": 1e9,
+    "milyon": 1e6,  # Turkish
+    "milyar": 1e9,
+    "trilyon": 1e12,
+    "juta": 1e6,  # Indonesian, Malay
+    "miliar": 1e9,
+    "triliun": 1e12,
 }
 _EU_CUR = {
     "dólares": "usd",
@@ -171,6 +177,7 @@ _EU_CUR = {
     "dollar": "usd",
     "dollari": "usd",
     "dolarów": "usd",
+    "dolar": "usd",
     "us-dollar": "usd",
     "euros": "eur",
     "euro": "eur",
@@ -179,7 +186,8 @@ _EU_MONEY_RE = re.compile(
     r"(?P<lo>\d[\d.]*(?:,\d+)?)(?:\s*(?:-|–|bis|à|a|y|e|et|und|tot|en|to)\s*(?P<num>\d[\d.]*(?:,\d+)?))?"
     r"\s*(?P<mult>mil millones|millones|millions|millionen|milhões|mio\.?|milliarden|milliards|bilhões|"
     r"mrd\.?|milioni|miliardi|miljoen|miljard|miljoner|miljarder|millioner|milliarder|mln|mld|milionów|"
-    r"miliardów|miliardy)(?:\s+(?:de\s+|di\s+)?(?P<cur>dólares|dollars|dollari|dollar|dolarów|"
+    r"miliardów|miliardy|milyon|milyar|trilyon|juta|miliar|triliun)"
+    r"(?:\s+(?:de\s+|di\s+)?(?P<cur>dólares|dollars|dollari|dollar|dolarów|dolar|"
     r"us-dollar|euros?))?"
 )
 _CJK_MULT = {
@@ -262,6 +270,7 @@ def _other_languages(text: str, lower: str) -> list[Entity]:
         for w in (
             *("millones", "millions de", "millionen", "milhõ", "milliard", "bilhõ", "mio", "mrd"),
             *("milion", "miliard", "miljo", "miljar", "millioner", "mln", "mld"),
+            *("milyon", "milyar", "trilyon", "juta", "miliar", "triliun"),
         )
     ):
         bare: list[float] = []  # "höchstens 165 Milliarden": the currency is the article's

@@ -299,6 +299,12 @@ _MAGNITUDE = {
     "mld": 1e9,
     "miliardów": 1e9,
     "miliardy": 1e9,
+    "milyon": 1e6,
+    "milyar": 1e9,
+    "trilyon": 1e12,
+    "juta": 1e6,
+    "miliar": 1e9,
+    "triliun": 1e12,
     "万": 1e4,
     "萬": 1e4,
     "億": 1e8,
@@ -346,11 +352,12 @@ _MAG = re.compile(
     r"\s?(thousand|millions?|millionen|mio|millones|milh(?:ões|ão)|milioni|mn|billion|milliarden?|mrd"
     r"|milliards?|mil millones|bilh(?:ões|ão)|miliardi|bn|trillion|billionen|billones|trilhões|tn|k|m|b|t"
     r"|miljoner|millioner|miljoen|mln|milionów|miljarder|milliarder|miljard|mld|miliardów|miliardy"
+    r"|milyon|milyar|trilyon|juta|miliar|triliun"
     r")\b\.?|\s?(万亿|萬億|[万萬億亿兆억조만])",
     re.IGNORECASE,
 )
 _MONEY_UNIT = re.compile(
-    r"\s?(?:de\s|d['’]|di\s)?(?:US-?)?(?:dollars?|dollari|dolarów|dólar(?:es)?|euros?|yuan|pounds|yen|won)\b"
+    r"\s?(?:de\s|d['’]|di\s)?(?:US-?)?(?:dollars?|dollari|dolarów|dolar|dólar(?:es)?|euros?|yuan|pounds|yen|won)\b"
     r"|\s?(?:ドル|美元|日元|日圓|日圆|欧元|歐元|港元|人民币|元|円|ユーロ|韩元|韓元|ウォン|원|달러|유로)",
     re.IGNORECASE,
 )

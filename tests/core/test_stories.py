@@ -259,6 +259,8 @@ def test_expire_drops_old_stories() -> None:
         ("wartość 19 mld euro", "usd:1.9e+10"),
         ("2.600 millones de dólares", "usd:2.6e+09"),  # thousands grouped with a dot
         ("a $1.125 billion round", "usd:1.12e+09"),  # a decimal point before an English magnitude
+        ("1,1 milyar dolar", "usd:1.1e+09"),
+        ("senilai 1,1 miliar dolar", "usd:1.1e+09"),
     ],
 )
 def test_figures_are_normalised_so_outlets_meet(text: str, key: str) -> None:

@@ -784,6 +784,8 @@ def test_story_importance_adds_coverage_and_novelty() -> None:
         ("1兆2000億5000万円", ("money", 1.20005e12, "jpy")),
         ("34万5000キロワット", ("power", 345.0, "mw")),
         ("ein Campus mit 1.200 MW", ("power", 1200.0, "mw")),  # thousands grouped with a dot
+        ("1,1 milyar dolar", ("money", 1.1e9, "usd")),  # Turkish
+        ("senilai 300 juta dolar", ("money", 3e8, "usd")),
         ("un campus de 1,2 gigavatios", ("power", 1200.0, "mw")),
         ("4,8 GW", ("power", 4800.0, "mw")),
         ("部署1万块GPU", ("gpu_count", 10000.0, "gpus")),
