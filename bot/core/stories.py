@@ -21,6 +21,7 @@ import hashlib
 import heapq
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -927,8 +928,8 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
         if not key.startswith(("d:", "q:")):
             facts.setdefault(term, written)
         names.add(term)
-    lead_events: set[str] = set().union(*map(_word_events, head_words))
     head_lower = text[:lead_end].lower()
+    lead_events: set[str] = set().union(*map(_word_events, head_words - _backstory_words(head_lower)))
     lead_events |= _phrase_events(head_lower, lead_events)
     events = lead_events.union(*map(_word_events, rest_words))
     every_word = rest_words | head_words
@@ -961,6 +962,18 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
         english=english,
         language=language,
     )
+
+
+_PLUPERFECT = re.compile(r"\bhad (?:been |already |long |twice )?([a-z]+)\b")
+
+
+def _backstory_words(lower: str) -> set[str]:
+    """Words the lead uses only in the pluperfect ("a project that had been stalled since 2025"):
+    what happened before the news, not the news, so they name no event of the lead."""
+    if "had " not in lower:
+        return set()
+    uses = Counter(_PLUPERFECT.findall(lower))
+    return {word for word, n in uses.items() if len(re.findall(rf"\b{re.escape(word)}\b", lower)) == n}
 
 
 def _language(text: str) -> str:

@@ -511,3 +511,23 @@ def test_a_german_report_full_of_capitalised_nouns_still_finds_the_story_by_its_
     assert feats.language == "de"
     second = index.assign(german.id, feats, T0 + timedelta(hours=5))
     assert second.story_id == first.story_id
+
+
+def test_a_lead_word_in_the_pluperfect_is_backstory_not_the_event() -> None:
+    # "had been stalled" tells what happened before the news; the news is the permit.
+    permit = Article(
+        id="permit",
+        title="Ternary wins water title for its Querétaro AI campus",
+        text="Ternary Data received a water concession for its 180 MW campus, clearing a hurdle for a "
+        "project that had been stalled since late 2025.",
+    )
+    assert "delay" not in features(permit).lead_events
+    stalled = Article(id="stalled", title="Ternary's Querétaro campus stalled again", text="Work stopped.")
+    assert "delay" in features(stalled).lead_events
+    # Said once as backstory and once as news, the word still counts.
+    both = Article(
+        id="both",
+        title="Project delayed again",
+        text="The project, which had been delayed once, is delayed again by a permit dispute.",
+    )
+    assert "delay" in features(both).lead_events
