@@ -477,6 +477,25 @@ class _Story:
 # -- features ---------------------------------------------------------------------------------
 
 
+def _one_article_story(story_id: str, feats: StoryFeatures, when: datetime) -> _Story:
+    """A story of one article, outside any index (see StoryIndex._found and _attach)."""
+    return _Story(
+        id=story_id,
+        first=when,
+        last=when,
+        articles=1,
+        terms=dict(feats.terms),
+        lead_events=set(feats.lead_events),
+        events=set(feats.events),
+        facts=set(feats.facts),
+        neutral=set(feats.neutral),
+        english=feats.english,
+        foreign=not feats.english,
+        english_seen=feats.english,
+        languages={feats.language},
+    )
+
+
 def story_id_for(article_id: str) -> str:
     """Deterministic story id derived from the id of the article that founded it."""
     return "s-" + hashlib.sha1(article_id.encode("utf-8")).hexdigest()[:12]
@@ -1148,53 +1167,31 @@ class StoryIndex:
         story_id = story_id_for(article_id)
         if story_id in self._stories:  # the same article assigned twice: same story
             return Assignment(story_id, False, 1.0, ())
-        story = _Story(
-            id=story_id,
-            first=when,
-            last=when,
-            articles=1,
-            terms={},
-            lead_events=set(feats.lead_events),
-            events=set(feats.events),
-            facts=set(feats.facts),
-            neutral=set(feats.neutral),
-            english=feats.english,
-            foreign=not feats.english,
-            english_seen=feats.english,
-            languages={feats.language},
-        )
+        story = _one_article_story(story_id, feats, when)
         self._stories[story_id] = story
-        self._merge_terms(story, feats.terms)
+        self._set_terms(story, story.terms)
         heapq.heappush(self._expiry, (story.last, story_id))
         return Assignment(story_id, True, 0.0, ())
 
     def _attach(self, best: _Story, feats: StoryFeatures, when: datetime) -> tuple[str, ...]:
         """Add the article to the story; returns the facts it adds."""
         new_facts = tuple(text for key, text in feats.facts.items() if key not in best.facts)[:MAX_NEW_FACTS]
-        best.articles += 1
-        best.first = min(best.first, when)
-        if when > best.last:
-            best.last = when
-            heapq.heappush(self._expiry, (best.last, best.id))
-        best.lead_events |= feats.lead_events
-        best.events |= feats.events
-        best.facts.update(feats.facts)
-        best.neutral |= feats.neutral
-        best.english = best.english and feats.english
-        best.foreign = best.foreign or not feats.english
-        best.english_seen = best.english_seen or feats.english
-        best.languages.add(feats.language)
-        self._merge_terms(best, feats.terms)
+        self._absorb(best, _one_article_story(best.id, feats, when))
         return new_facts
 
     def _fold(self, story: _Story, other: _Story) -> None:
-        """Merge `other` into `story` (an article reported both): a weighted mean of the two
-        centroids, the union of everything else."""
+        """Merge story `other` into `story` (an article reported both)."""
+        self._drop(other.id)
+        self._absorb(story, other)
+
+    def _absorb(self, story: _Story, other: _Story) -> None:
+        """Add `other`'s articles to `story`: the centroid is the mean of both, weighted by their
+        articles (so it does not drift towards whichever outlet wrote longest); everything else
+        is the union."""
         n, m = story.articles, other.articles
         terms = {t: w * n / (n + m) for t, w in story.terms.items()}
         for t, w in other.terms.items():
-            terms[t] = terms.get(t, 0.0) + w * m / (n + m)
-        self._drop(other.id)
+            terms[t] = terms[t] + w * m / (n + m) if t in terms else w * m / (n + m)
         story.articles = n + m
         story.first = min(story.first, other.first)
         if other.last > story.last:
@@ -1270,20 +1267,6 @@ class StoryIndex:
         theirs = story.weighted
         dot = sum(w * theirs[t] for t, w in neutral.items() if t in theirs and t in story.neutral)
         return dot / (norm * story.neutral_norm)
-
-    def _merge_terms(self, story: _Story, terms: Mapping[str, float]) -> None:
-        old = story.terms
-        n = story.articles
-        # Running mean so the centroid does not drift towards whichever outlet wrote longest. (The
-        # same arithmetic as `old.get(t, 0.0) * (n - 1) / n + terms.get(t, 0.0) / n` for every term,
-        # without the additions of zero.)
-        if n == 1 and not old:
-            merged = dict(terms)
-        else:
-            merged = {t: w * (n - 1) / n for t, w in old.items()}
-            for t, w in terms.items():
-                merged[t] = merged[t] + w / n if t in merged else w / n
-        self._set_terms(story, merged)
 
     def _set_terms(self, story: _Story, merged: dict[str, float]) -> None:
         """A story's new centroid: its strongest terms kept, its postings brought up to date."""
