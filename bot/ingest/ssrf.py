@@ -17,12 +17,18 @@ import asyncio
 import functools
 import ipaddress
 import socket
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.client_reqrep import ClientRequest
+from aiohttp.connector import Connection
 from aiohttp.resolver import ThreadedResolver
+from aiohttp.tracing import Trace
 
 from bot.errors import UnsafeURLError
 
@@ -263,6 +269,38 @@ class GuardedResolver(AbstractResolver):
     async def close(self) -> None:
         if self._inner is not None:
             await self._inner.close()
+
+
+class GuardedConnector(aiohttp.TCPConnector):
+    """A connector that also checks the address each connection actually reached.
+
+    Defence in depth behind GuardedResolver: whatever produced the address (the resolver, its
+    cache, a future aiohttp path that skips it), a connection to a refused peer is closed before
+    a request is sent on it. A TCP connection's peer never changes, so a kept-alive connection is
+    checked once, not on every request it carries.
+    """
+
+    def __init__(self, guard: AddressGuard, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.guard = guard
+        self._passed: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
+
+    async def connect(  # the signature is aiohttp's
+        self, req: ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout  # noqa: ASYNC109
+    ) -> Connection:
+        conn = await super().connect(req, traces, timeout)
+        transport = conn.transport
+        if transport is None or transport in self._passed:
+            return conn
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple) and peer:
+            try:
+                self.guard.check_address(str(peer[0]), url_or_host=str(req.url))
+            except UnsafeURLError:
+                conn.close()  # never pooled: the next request to that host connects afresh
+                raise
+        self._passed.add(transport)
+        return conn
 
 
 class StaticResolver(AbstractResolver):

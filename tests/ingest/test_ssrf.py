@@ -2,11 +2,19 @@ from __future__ import annotations
 
 import ipaddress
 
+import aiohttp
 import pytest
 
 from bot.errors import FeedError, UnsafeURLError
 from bot.ingest.fetch import Fetcher
-from bot.ingest.ssrf import AddressGuard, GuardedResolver, StaticResolver, check_url, resolve_and_check
+from bot.ingest.ssrf import (
+    AddressGuard,
+    GuardedConnector,
+    GuardedResolver,
+    StaticResolver,
+    check_url,
+    resolve_and_check,
+)
 
 from .conftest import FeedServer, poll_settings
 
@@ -161,3 +169,29 @@ def test_exemptions_are_explicit() -> None:
     assert guard.ip_problem(ipaddress.ip_address("127.0.0.1")) is None
     assert guard.ip_problem(ipaddress.ip_address("127.0.0.2")) == "a loopback address"
     assert AddressGuard().ip_problem(ipaddress.ip_address("127.0.0.1")) == "a loopback address"
+
+
+
+async def test_a_connection_to_a_refused_peer_is_closed_even_when_the_resolver_let_it_through(
+    feed_server: FeedServer,
+) -> None:
+    """GuardedConnector checks the address connected to, behind whatever resolved it (here a
+    resolver with no guard at all); a connection that passed is checked once, not per request."""
+    feed_server.feed("/feed.xml", RSS)
+    assert feed_server.server is not None
+    url = f"http://news.example.test:{feed_server.server.port}/feed.xml"
+    unguarded = StaticResolver({"news.example.test": ["127.0.0.1"]})
+    strict = GuardedConnector(AddressGuard(allow_private=False), resolver=unguarded)
+    async with aiohttp.ClientSession(connector=strict) as session:
+        for _ in range(2):  # refused every time: a refusal is not remembered
+            with pytest.raises(UnsafeURLError, match=r"news\.example\.test.*127\.0\.0\.1 is a loopback"):
+                await session.get(url)
+    assert feed_server.requests == []  # closed before any request was sent
+
+    lenient = GuardedConnector(AddressGuard(allow_private=True), resolver=unguarded, limit=1)
+    async with aiohttp.ClientSession(connector=lenient) as session:
+        for _ in range(3):
+            async with session.get(url) as resp:
+                assert resp.status == 200 and await resp.read() == RSS.encode()
+        assert len(lenient._passed) == 1  # one kept-alive connection, checked once
+    assert len(feed_server.requests) == 3
