@@ -13,6 +13,7 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from bot.config import Settings
 from bot.core.stories import Assignment, StoryFeatures, StoryIndex, features
@@ -37,7 +38,7 @@ from bot.models import TOPICS, Article, Card, Story, Triage
 from bot.routing import route_pending
 from bot.store import Store
 from bot.store.articles import ArticleRepository, StoredArticle
-from bot.store.feeds import Feed, Success
+from bot.store.feeds import DueFeed, Success
 
 log = get_logger(__name__)
 
@@ -79,7 +80,7 @@ class PollReport:
 class _Fetched:
     """What the concurrent phase hands the sequential one for one feed."""
 
-    feed: Feed
+    feed: DueFeed
     not_modified: bool = False
     result: FetchResult | None = None  # a changed body, until the parse phase parses it
     parsed: ParsedFeed | None = None
@@ -202,7 +203,7 @@ class Pipeline:
 
     # -- fetch phase (concurrent) -------------------------------------------------------------
 
-    async def _fetch(self, feed: Feed, now: datetime) -> _Fetched:
+    async def _fetch(self, feed: DueFeed, now: datetime) -> _Fetched:
         try:
             return await self._fetch_one(feed, now)
         except FeedError as exc:
@@ -215,7 +216,7 @@ class Pipeline:
             flog.error("feed.crashed", error=f"{type(exc).__name__}: {exc}")
             return _Fetched(feed=feed, error=FeedError(f"internal error: {type(exc).__name__}: {exc}"))
 
-    async def _fetch_one(self, feed: Feed, now: datetime) -> _Fetched:
+    async def _fetch_one(self, feed: DueFeed, now: datetime) -> _Fetched:
         """Conditional GET; a changed body is kept for the parse phase."""
         result = await self.fetcher.fetch(
             feed.url,
@@ -284,7 +285,7 @@ class Pipeline:
                 feed, result, now=now, settings=poll, rng=self._rng, parsed=parsed
             )
 
-    def _failure_next(self, feed: Feed, now: datetime, error: FeedError | None) -> datetime:
+    def _failure_next(self, feed: DueFeed, now: datetime, error: FeedError | None) -> datetime:
         """After a failure: exponential backoff, or longer when the server said Retry-After.
         Without an error (the provisional reschedule before a fetch): the base interval."""
         poll = self.settings.poll
@@ -379,7 +380,7 @@ class Pipeline:
             )
         await self.store.feeds.record_success_many(successes, now=now)
 
-    def _alertable(self, feed: Feed, fresh: Sequence[Article], now: datetime) -> set[str]:
+    def _alertable(self, feed: DueFeed, fresh: Sequence[Article], now: datetime) -> set[str]:
         """Which new items may alert. A feed's first poll alerts only a few recent ones."""
         if feed.first_poll_done or feed.backfill:
             return {a.id for a in fresh}
@@ -576,9 +577,22 @@ class Pipeline:
         return await route_pending(self.store, now)
 
 
+class FeedRef(Protocol):
+    """Which feed items came from: a claimed DueFeed or a whole Feed row."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def title(self) -> str | None: ...
+
+
 @dataclass(slots=True)
 class _Entry:
-    feed: Feed
+    feed: FeedRef
     parsed: ParsedFeed
     item: ParsedItem
     key: ItemKey | None
@@ -586,7 +600,7 @@ class _Entry:
 
 
 async def unknown_articles_many(
-    articles: ArticleRepository, batch: Sequence[tuple[Feed, ParsedFeed]]
+    articles: ArticleRepository, batch: Sequence[tuple[FeedRef, ParsedFeed]]
 ) -> dict[int, tuple[list[Article], int]]:
     """Per feed id: the feed's items the store does not hold yet, normalised, and how many items
     were normalised.

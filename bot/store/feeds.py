@@ -83,6 +83,35 @@ def _feed(row: Sequence[Any]) -> Feed:
     return _feeds([row])[0]
 
 
+@dataclass(slots=True)
+class DueFeed:
+    """What a poll needs of a feed it claimed: who it is, its validators, and what decides its
+    schedule and its first poll. (A poll claims up to 1,000 feeds; reading and decoding their
+    whole rows, timestamps and all, cost more than parsing the documents that changed.)"""
+
+    id: int
+    url: str
+    title: str | None
+    etag: str | None
+    last_modified: str | None
+    update_interval_s: float | None
+    error_count: int
+    added_by: str
+    allow_private: bool
+    backfill: bool
+    first_poll_done: bool
+
+    @property
+    def name(self) -> str:
+        return self.title or self.url
+
+
+_DUE_COLUMNS = (
+    "id, url, title, etag, last_modified, update_interval_s, error_count, added_by, allow_private,"
+    " backfill, first_poll_done"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Success:
     """One feed's successful fetch, for FeedRepository.record_success_many."""
@@ -183,9 +212,11 @@ class FeedRepository:
         )
         return _feeds(rows)
 
-    async def claim_due(self, now: datetime, *, until: datetime, limit: int = 1000) -> builtins.list[Feed]:
-        """The due feeds (as due() picks them), each rescheduled to `until` in the same statement
-        and returned as rescheduled, in id order.
+    async def claim_due(
+        self, now: datetime, *, until: datetime, limit: int = 1000
+    ) -> builtins.list[DueFeed]:
+        """The due feeds (as due() picks them), each rescheduled to `until` in the same statement,
+        in id order.
 
         A poll claims its feeds before fetching them, so a crash or a failure mid-poll still
         moves each feed on; the poll writes each feed's real next check once it has its answer.
@@ -193,10 +224,17 @@ class FeedRepository:
         rows = await self.conn.execute_fetchall(
             "UPDATE feeds SET last_checked_at = ?, next_check_at = ? WHERE id IN"
             " (SELECT id FROM feeds WHERE disabled_reason IS NULL AND next_check_at <= ?"
-            f" ORDER BY next_check_at, id LIMIT ?) RETURNING {_COLUMNS}",
+            f" ORDER BY next_check_at, id LIMIT ?) RETURNING {_DUE_COLUMNS}",
             (to_db(now), to_db(until), to_db(now), limit),
         )
-        return sorted(_feeds(rows), key=lambda feed: feed.id)
+        due = [
+            DueFeed(fid, url, title, etag, modified, interval, errors, added_by,
+                    bool(private), bool(backfill), bool(first_done))
+            for (fid, url, title, etag, modified, interval, errors, added_by, private, backfill,
+                 first_done) in rows
+        ]  # fmt: skip
+        due.sort(key=lambda feed: feed.id)
+        return due
 
     async def next_due_at(self) -> datetime | None:
         async with self.conn.execute(

@@ -107,8 +107,9 @@ async def test_claim_due_reschedules_and_returns_what_due_would_pick(store: Stor
     assert expected == [feeds[1].id, feeds[3].id]  # the most overdue first, within the limit
     claimed = await store.feeds.claim_due(later, until=lease, limit=2)
     assert sorted(f.id for f in claimed) == sorted(expected) == [f.id for f in claimed]
-    assert {(f.next_check_at, f.last_checked_at) for f in claimed} == {(lease, later)}
-    assert claimed[0].url == feeds[1].url and claimed[0].enabled
+    rows = [await store.feeds.get(f.id) for f in claimed]
+    assert {(f.next_check_at, f.last_checked_at) for f in rows if f} == {(lease, later)}
+    assert claimed[0].url == feeds[1].url and (claimed[0].etag, claimed[0].error_count) == (None, 0)
     # Claimed feeds are no longer due; the rest are claimed by the next call.
     assert [f.id for f in await store.feeds.claim_due(later, until=lease)] == [feeds[4].id]
     assert await store.feeds.claim_due(later, until=lease) == []
