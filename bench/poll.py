@@ -65,6 +65,7 @@ from xml.sax.saxutils import escape
 import aiohttp
 from aiohttp import web
 
+from bot.app import freeze_startup_objects
 from bot.config import PollSettings, Settings
 from bot.core.taxonomy import load_vocabulary
 from bot.ingest.fetch import Fetcher
@@ -330,6 +331,7 @@ class Bench:
             await store.feeds.add(url, now=NOW, allow_private=True)
         settings = Settings.model_validate({"poll": poll.model_dump()})
         self.pipeline = Pipeline(store, settings, load_vocabulary(), fetcher, rng=random.Random(0))
+        freeze_startup_objects()  # as bot.app does once the bot is set up
 
     async def poll_pipeline(self) -> Cycle:
         """One Pipeline.poll_due of every feed: fetch, parse, skip known items, the feeds' state

@@ -79,3 +79,30 @@ async def test_app_uses_the_console_by_default_and_needs_tokens_for_platforms(tm
     slack = parse_settings({"store": {"path": str(tmp_path / "a.db")}, "slack": {"enabled": True}})
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):
         await App.create(slack, now=now, env={})
+
+
+def test_objects_alive_at_start_up_are_frozen_and_later_garbage_is_still_collected() -> None:
+    import gc
+    import weakref
+
+    from bot.app import freeze_startup_objects
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self  # a reference cycle: only the cyclic collector frees it
+
+    before = Node()
+    try:
+        freeze_startup_objects()
+        assert gc.get_freeze_count() > 0
+        kept = weakref.ref(before)
+        del before
+        gc.collect()
+        assert kept() is not None  # frozen: full collections no longer walk it
+        later = Node()
+        gone = weakref.ref(later)
+        del later
+        gc.collect()
+        assert gone() is None  # made after start-up: collected as usual
+    finally:
+        gc.unfreeze()
