@@ -222,6 +222,58 @@ class _Decoder:
 # -- the fetcher ----------------------------------------------------------------------------------
 
 
+class _SilenceWatch:
+    """The read limit: the longest silence while waiting for a response or reading its body.
+
+    aiohttp's own read limit (sock_read) re-arms a timer on every chunk received, so a request
+    makes and cancels at least two timers, which cost about a tenth of a 304's client time. Here
+    one timer looks over every request in flight four times per limit and cancels those silent
+    for longer than the limit: it is enforced within a quarter of itself, for a few dictionary
+    updates per request.
+    """
+
+    def __init__(self, limit: float):
+        self.limit = limit
+        self._last: dict[asyncio.Task[object], float] = {}
+        self._expired: set[asyncio.Task[object]] = set()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def begin(self, task: asyncio.Task[object]) -> None:
+        loop = asyncio.get_running_loop()
+        self._last[task] = loop.time()
+        if self._timer is None:
+            self._timer = loop.call_later(self.limit / 4, self._sweep)
+
+    def progress(self, task: asyncio.Task[object]) -> None:
+        if task in self._last:
+            self._last[task] = asyncio.get_running_loop().time()
+
+    def end(self, task: asyncio.Task[object]) -> bool:
+        """Stop watching `task`; True if the watch cancelled it."""
+        self._last.pop(task, None)
+        if task in self._expired:
+            self._expired.discard(task)
+            return True
+        return False
+
+    def _sweep(self) -> None:
+        self._timer = None
+        if not self._last:
+            return
+        loop = asyncio.get_running_loop()
+        silent_since = loop.time() - self.limit
+        for task, last in list(self._last.items()):
+            if last <= silent_since and task not in self._expired:
+                self._expired.add(task)
+                task.cancel()
+        self._timer = loop.call_later(self.limit / 4, self._sweep)
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
 class _HostSlot:
     """One of a host's `per_host_concurrency` slots, moved along redirect hops.
 
@@ -278,6 +330,7 @@ class Fetcher:
         # connected addresses are still checked on every new connection.
         self._checked: dict[tuple[bool, bool, str], tuple[str, URL | None]] = {}
         self._whole = self._timeout(settings.total_timeout_s)
+        self._silence = _SilenceWatch(settings.read_timeout_s)
         self._closed = False
 
     async def __aenter__(self) -> Fetcher:
@@ -290,6 +343,7 @@ class Fetcher:
 
     async def close(self) -> None:
         self._closed = True
+        self._silence.close()
         sessions, self._sessions = list(self._sessions.values()), {}
         for session in sessions:
             await session.close()
@@ -361,12 +415,26 @@ class Fetcher:
         if self._global is None:
             self._global = asyncio.Semaphore(self.settings.global_concurrency)
         # The host slot first, then a global one: feeds queued behind a busy host must not sit on
-        # global slots other hosts could use. The time limit starts once both are held.
+        # global slots other hosts could use. The time limits start once both are held.
         slot = _HostSlot(self)
+        task = asyncio.current_task()
+        assert task is not None
         try:
             await slot.take(host)
             async with self._global:
-                return await self._fetch_http(url, target, slot, etag, last_modified, allow_private)
+                watch = self._silence
+                watch.begin(task)
+                try:
+                    return await self._fetch_http(url, target, slot, etag, last_modified, allow_private, task)
+                except asyncio.CancelledError:
+                    # A read timeout if the watch cancelled the fetch and nobody else did as well.
+                    if watch.end(task) and not task.uncancel():
+                        limit = f"no data for {self.settings.read_timeout_s:g} s: the read limit"
+                        raise FeedError(f"{url}: timed out ({limit})") from None
+                    raise
+                finally:
+                    if watch.end(task):  # the watch's cancellation was absorbed on the way out
+                        task.uncancel()
         finally:
             slot.release()
 
@@ -378,6 +446,7 @@ class Fetcher:
         etag: str | None,
         last_modified: str | None,
         allow_private: bool,
+        task: asyncio.Task[object],
     ) -> FetchResult:
         s = self.settings
         session = self._session(allow_private)
@@ -402,19 +471,21 @@ class Fetcher:
                 await slot.take(host)
                 left = max(0.001, s.total_timeout_s - (time.monotonic() - started))
                 timeout = self._timeout(left)
+                self._silence.progress(task)
             try:
                 request = session.get(target, headers=headers, allow_redirects=False, timeout=timeout)
                 async with request as resp:
+                    self._silence.progress(task)
                     if resp.status in _REDIRECTS:
                         current = self._next_hop(url, current, resp, chain)
                         continue
-                    return await self._result(url, current, resp, etag, last_modified, started)
+                    return await self._result(url, current, resp, etag, last_modified, started, task)
             except FeedError:
                 raise
             except aiohttp.ServerTimeoutError as exc:
-                limits = f"connect limit {s.connect_timeout_s:g} s, read limit {s.read_timeout_s:g} s"
-                raise FeedError(f"{url}: timed out ({limits}; {exc})") from None
-            except TimeoutError:  # aiohttp's total limit (connect and read limits raise the above)
+                limit = f"connect limit {s.connect_timeout_s:g} s"
+                raise FeedError(f"{url}: timed out ({limit}; {exc})") from None
+            except TimeoutError:  # aiohttp's total limit (its connect limit raises the above)
                 total = s.total_timeout_s
                 raise FeedError(f"{url}: timed out after {total:g} s (total time limit)") from None
             except aiohttp.ClientConnectorError as exc:
@@ -432,8 +503,8 @@ class Fetcher:
         raise FeedError(f"{url}: more than {s.max_redirects} redirects ({' -> '.join(chain)})")
 
     def _timeout(self, total: float) -> aiohttp.ClientTimeout:
-        connect, read = self.settings.connect_timeout_s, self.settings.read_timeout_s
-        return aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read)
+        # No sock_read: the read limit is _SilenceWatch's.
+        return aiohttp.ClientTimeout(total=total, sock_connect=self.settings.connect_timeout_s)
 
     @staticmethod
     def _next_hop(url: str, current: str, resp: aiohttp.ClientResponse, chain: list[str]) -> str:
@@ -456,6 +527,7 @@ class Fetcher:
         etag: str | None,
         last_modified: str | None,
         started: float,
+        task: asyncio.Task[object],
     ) -> FetchResult:
         h = resp.headers
         status = resp.status
@@ -486,7 +558,7 @@ class Fetcher:
                 wait = f"; retry after {retry_after:g} s" if retry_after is not None else ""
                 raise FeedError(f"{url}: {reason}{wait}", retry_after=retry_after)
             raise FeedError(f"{url}: {reason}")
-        body = await self._read_body(url, resp)
+        body = await self._read_body(url, resp, task)
         content_type = h.get("Content-Type")
         return FetchResult(
             status="ok",
@@ -502,15 +574,12 @@ class Fetcher:
             elapsed=time.monotonic() - started,
         )
 
-    async def _read_body(self, url: str, resp: aiohttp.ClientResponse) -> bytes:
+    async def _read_body(self, url: str, resp: aiohttp.ClientResponse, task: asyncio.Task[object]) -> bytes:
         cap = self.settings.max_body_bytes
         length = resp.content_length
         if length is not None and length > cap:
             raise FeedError(f"{url}: body of {length:,} bytes is larger than the {cap:,}-byte limit")
         encoding = (resp.headers.get("Content-Encoding") or "identity").strip().lower()
-        if length is not None and encoding in ("identity", ""):
-            # The parser stops at Content-Length, which is within the cap: one read is bounded.
-            return await resp.read()
         if encoding in ("x-gzip",):
             encoding = "gzip"
         decoder: _Decoder | None = None
@@ -520,7 +589,9 @@ class Fetcher:
             raise FeedError(f"{url}: unsupported Content-Encoding {encoding!r}")
         received = 0
         parts: list[bytes] = []
+        # Chunk by chunk (each as soon as it arrives), so the silence watch sees the progress.
         async for chunk in resp.content.iter_chunked(_CHUNK):
+            self._silence.progress(task)
             received += len(chunk)
             if received > cap:
                 raise FeedError(f"{url}: body larger than the {cap:,}-byte limit; stopped reading")

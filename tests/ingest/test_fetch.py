@@ -208,10 +208,70 @@ async def test_a_server_that_never_answers_times_out(feed_server: FeedServer) ->
 
     url = feed_server.add("/feed.xml", handler)
     async with Fetcher(poll_settings(read_timeout_s=0.3, total_timeout_s=10)) as fetcher:
-        with pytest.raises(FeedError, match="timed out") as info:
+        with pytest.raises(FeedError, match=r"timed out \(no data for 0\.3 s: the read limit\)") as info:
+            await fetcher.fetch(url, allow_private=True)
+        release.set()
+        # The fetcher is still usable, and the timed-out task was not left marked as cancelled.
+        assert (await fetcher.fetch(feed_server.feed("/ok.xml", RSS), allow_private=True)).status == "ok"
+        task = asyncio.current_task()
+        assert task is not None and task.cancelling() == 0
+    assert url in str(info.value) and not info.value.permanent
+
+
+async def test_a_body_that_stops_halfway_hits_the_read_limit(feed_server: FeedServer) -> None:
+    release = asyncio.Event()
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
+        response.content_length = 2 * len(RSS)
+        await response.prepare(request)
+        await response.write(RSS.encode())
+        await release.wait()  # the other half never comes
+        return response
+
+    url = feed_server.add("/feed.xml", handler)
+    async with Fetcher(poll_settings(read_timeout_s=0.3, total_timeout_s=10)) as fetcher:
+        with pytest.raises(FeedError, match="the read limit"):
             await fetcher.fetch(url, allow_private=True)
     release.set()
-    assert url in str(info.value) and not info.value.permanent
+
+
+async def test_a_steady_drip_longer_than_the_read_limit_is_read_to_the_end(feed_server: FeedServer) -> None:
+    """The read limit is the longest silence, not the time the whole body takes."""
+    body = RSS.encode()
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
+        response.content_length = len(body)
+        await response.prepare(request)
+        for start in range(0, len(body), len(body) // 10 + 1):  # ten pieces, 0.1 s apart: 1 s in all
+            await response.write(body[start : start + len(body) // 10 + 1])
+            await asyncio.sleep(0.1)
+        return response
+
+    url = feed_server.add("/feed.xml", handler)
+    async with Fetcher(poll_settings(read_timeout_s=0.4, total_timeout_s=10)) as fetcher:
+        result = await fetcher.fetch(url, allow_private=True)
+    assert result.status == "ok" and result.body == body
+
+
+async def test_a_fetch_cancelled_from_outside_stays_cancelled(feed_server: FeedServer) -> None:
+    """Shutting down cancels fetches in flight: that must not turn into a feed error."""
+    release, arrived = asyncio.Event(), asyncio.Event()
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        arrived.set()
+        await release.wait()
+        return web.Response(text=RSS)
+
+    url = feed_server.add("/feed.xml", handler)
+    async with Fetcher(poll_settings(read_timeout_s=5, total_timeout_s=10)) as fetcher:
+        fetch = asyncio.create_task(fetcher.fetch(url, allow_private=True))
+        await arrived.wait()
+        fetch.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await fetch
+    release.set()
 
 
 async def test_a_dripping_body_hits_the_total_timeout(feed_server: FeedServer) -> None:
