@@ -164,13 +164,18 @@ class Pipeline:
             succeeded: list[tuple[_Fetched, int]] = []
             not_modified: list[tuple[int, datetime]] = []  # written together below
             for result in fetched:
-                outcome, fresh = await self._record_feed(
-                    result, now, not_modified, unknown.get(result.feed.id)
-                )
+                feed = result.feed
+                if result.not_modified:  # most feeds, most polls: noted here, written in one go
+                    next_check_at = result.next_check_at or self._failure_next(feed, now, None)
+                    not_modified.append((feed.id, next_check_at))
+                    log.debug("feed.not_modified", feed=feed.url, feed_id=feed.id)
+                    outcome = FeedOutcome(feed.id, feed.url, "not_modified")
+                else:
+                    outcome, fresh = await self._record_feed(result, now, unknown.get(feed.id))
+                    new_items.extend(fresh)
+                    if outcome.status == "new" or outcome.status == "unchanged":
+                        succeeded.append((result, len(fresh)))
                 report.feeds.append(outcome)
-                new_items.extend(fresh)
-                if outcome.status == "new" or outcome.status == "unchanged":
-                    succeeded.append((result, len(fresh)))
                 if self.on_feed_done is not None:
                     self.on_feed_done(outcome)
             await self.store.feeds.record_not_modified_many(not_modified, now=now)
@@ -204,8 +209,16 @@ class Pipeline:
     # -- fetch phase (concurrent) -------------------------------------------------------------
 
     async def _fetch(self, feed: DueFeed, now: datetime) -> _Fetched:
+        """Conditional GET; a changed body is kept for the parse phase."""
         try:
-            return await self._fetch_one(feed, now)
+            result = await self.fetcher.fetch(
+                feed.url,
+                etag=feed.etag,
+                last_modified=feed.last_modified,
+                allow_private=feed.allow_private,
+                allow_file=feed.added_by == "config",  # file:// only from the config file
+            )
+            return self._fetched(feed, result, now)
         except FeedError as exc:
             log.bind(feed=feed.url, feed_id=feed.id).warning(
                 "feed.failed", error=str(exc), permanent=exc.permanent
@@ -216,15 +229,7 @@ class Pipeline:
             flog.error("feed.crashed", error=f"{type(exc).__name__}: {exc}")
             return _Fetched(feed=feed, error=FeedError(f"internal error: {type(exc).__name__}: {exc}"))
 
-    async def _fetch_one(self, feed: DueFeed, now: datetime) -> _Fetched:
-        """Conditional GET; a changed body is kept for the parse phase."""
-        result = await self.fetcher.fetch(
-            feed.url,
-            etag=feed.etag,
-            last_modified=feed.last_modified,
-            allow_private=feed.allow_private,
-            allow_file=feed.added_by == "config",  # file:// only from the config file
-        )
+    def _fetched(self, feed: DueFeed, result: FetchResult, now: datetime) -> _Fetched:
         poll = self.settings.poll
         if result.not_modified:
             return _Fetched(
@@ -306,14 +311,10 @@ class Pipeline:
     # -- sequential phase ----------------------------------------------------------------------
 
     async def _record_feed(
-        self,
-        result: _Fetched,
-        now: datetime,
-        not_modified: list[tuple[int, datetime]],
-        unknown: tuple[list[Article], int] | None,
+        self, result: _Fetched, now: datetime, unknown: tuple[list[Article], int] | None
     ) -> tuple[FeedOutcome, list[_New]]:
-        """One feed's outcome, its new items, and its failure written to the store. A 304 is only
-        noted in `not_modified` (the caller writes them all in one statement)."""
+        """The outcome of a feed that failed or answered with a body: its new items, and its
+        failure written to the store. (304s are handled by the caller.)"""
         feed = result.feed
         flog = log.bind(feed=feed.url, feed_id=feed.id)
         if result.error is not None:
@@ -331,11 +332,6 @@ class Pipeline:
                 flog.warning("feed.disabled", reason=updated.disabled_reason)
                 return FeedOutcome(feed.id, feed.url, "disabled", error=updated.disabled_reason), []
             return FeedOutcome(feed.id, feed.url, "error", error=str(result.error)), []
-        if result.not_modified:
-            next_check = result.next_check_at or self._failure_next(feed, now, None)
-            not_modified.append((feed.id, next_check))
-            flog.info("feed.not_modified")
-            return FeedOutcome(feed.id, feed.url, "not_modified"), []
         fresh, normalised = unknown if unknown is not None else ([], 0)
         alertable = self._alertable(feed, fresh, now)
         items = [_New(a, a.id in alertable) for a in fresh]
