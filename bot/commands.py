@@ -210,7 +210,10 @@ class CommandRouter:
             story = await self.store.stories.get(matches[0][0])
             if story is None:
                 return Reply(text=f"No story matches {query!r}.")
-        return Reply(text=await self._explain(story, ctx))
+        text = await self._explain(story, ctx)
+        if story.id != query and await self.store.stories.merged_into(query) == story.id:
+            text = f"(story {query} has since been merged into story {story.id})\n{text}"
+        return Reply(text=text)
 
     async def _explain(self, story: Story, ctx: CommandContext) -> str:
         lines = [

@@ -36,7 +36,7 @@ from bot.messages import (
     SendError,
     Transient,
 )
-from bot.models import Delivery, Subscription
+from bot.models import Delivery, Story, Subscription
 from bot.recap import group
 
 if TYPE_CHECKING:
@@ -230,15 +230,16 @@ class Dispatcher:
     async def _render_digest(self, row: Delivery) -> DigestMessage:
         payload = row.payload
         ids = payload.get("stories")
-        stories = []
+        stories: dict[str, Story] = {}
         for story_id in ids if isinstance(ids, list) else []:
-            story = await self.store.stories.get(str(story_id))
+            # A story merged into another since the digest was built appears as that other, once.
+            story = await self.store.stories.current(str(story_id))
             if story is not None:
-                stories.append(story)
+                stories.setdefault(story.id, story)
         if not stories:
             raise _Skip("none of the digest's stories are stored any more")
         return DigestMessage(
             title=str(payload.get("title", "Your digest")),
             period=str(payload.get("period", "day")),
-            sections=group(stories),
+            sections=group(list(stories.values())),
         )

@@ -278,3 +278,15 @@ async def test_the_app_name_may_lead_any_command(router: CommandRouter) -> None:
     prefixed = await router.handle("/infrawire filters", CTX)
     assert prefixed.text == direct.text
     assert "subscribe [topics...]" in (await router.handle("infrawire", CTX)).text
+
+
+async def test_why_with_the_id_of_a_story_since_merged_names_the_story_it_joined(
+    router: CommandRouter, store: Store
+) -> None:
+    await save_story(store, make_story("9f3a7c21", "Utility approves 300 MW line to AI campus"))
+    await save_story(store, make_story("1b2c3d4e", "Regulators approve the campus power line"))
+    await store.stories.merge(["1b2c3d4e"], into="9f3a7c21")
+    text = (await router.handle("why 1b2c3d4e", CTX)).text
+    assert text.startswith("(story 1b2c3d4e has since been merged into story 9f3a7c21)\n")
+    assert "Utility approves 300 MW line" in text and "story 9f3a7c21 · importance" in text
+    assert (await router.handle("why 1b2c", CTX)).text == text.split("\n", 1)[1]  # a prefix finds it too

@@ -251,3 +251,29 @@ async def test_fractional_retry_after_is_rounded_up(store: Store) -> None:
     await Dispatcher(store, {"test": adapter}, SETTINGS).run_once(NOW)
     [row] = await store.deliveries.for_subscription(sub.id)
     assert row.next_attempt_at == NOW + timedelta(seconds=3)
+
+
+async def test_a_digest_built_before_a_merge_shows_the_merged_story_once(store: Store) -> None:
+    sub = await subscribe(store, mode="digest", digest="daily")
+    await save_story(store, make_story("s1", "Chip story", importance=40, topics=("chips",)))
+    await route_pending(store, NOW)
+    assert await enqueue_digest(store, sub.id, now=NOW) is not None  # lists s1 alone
+    await save_story(store, make_story("s2", "Chip story, second report", importance=60, topics=("chips",)))
+    await store.stories.merge(["s1"], into="s2")
+    adapter = RecordingAdapter()
+    dispatcher = Dispatcher(store, {"test": adapter}, SETTINGS)
+    assert await dispatcher.run_once(NOW) == 1
+    [digest] = adapter.digests()
+    assert [(s.topic, [i.story_id for i in s.items]) for s in digest.sections] == [("chips", ["s2"])]
+
+    # A digest that lists both stories shows the merged one once.
+    later = NOW + timedelta(days=1)
+    for story_id in ("s3", "s4"):
+        story = make_story(story_id, "Grid story " + story_id, importance=60, topics=("energy",))
+        await save_story(store, story)
+    await route_pending(store, later)
+    assert await enqueue_digest(store, sub.id, now=later) is not None
+    await store.stories.merge(["s3"], into="s4")
+    assert await dispatcher.run_once(later) == 1
+    second = adapter.digests()[-1]
+    assert [i.story_id for s in second.sections for i in s.items] == ["s4"]

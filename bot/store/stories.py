@@ -194,6 +194,16 @@ class StoryRepository:
             f" WHERE story_id IN ({marks}) AND status IN ('pending', 'held')",
             (f"merged into story {into}", *ids),
         )
+        # Ids already posted in alerts keep finding the story (see find): the folded ids, and the
+        # ids folded into those before.
+        await self.conn.execute(
+            f"UPDATE story_aliases SET story_id = ? WHERE story_id IN ({marks})", (into, *ids)
+        )
+        await self.conn.execute(
+            "INSERT OR REPLACE INTO story_aliases (alias, story_id)"
+            f" SELECT id, ? FROM stories WHERE id IN ({marks})",
+            (into, *ids),
+        )
         await self.conn.execute(f"DELETE FROM stories WHERE id IN ({marks})", ids)
 
     # -- reads ---------------------------------------------------------------------------------
@@ -237,16 +247,37 @@ class StoryRepository:
         return await self._story(row) if row else None
 
     async def find(self, prefix: str) -> Story | None:
-        """A story by id or unambiguous id prefix (what people paste into /why)."""
-        story = await self.get(prefix)
+        """A story by id or unambiguous id prefix (what people paste into /why); the id of a
+        story since merged into another finds that other."""
+        story = await self.current(prefix)
         if story is not None or len(prefix) < 4:
             return story
-        async with self.conn.execute(
-            self._SELECT + " WHERE s.id LIKE ? ESCAPE '\\' LIMIT 2",
-            (prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
-        ) as cur:
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = self._SELECT + " WHERE s.id LIKE ? ESCAPE '\\' LIMIT 2"
+        async with self.conn.execute(query, (pattern,)) as cur:
             rows = list(await cur.fetchall())
-        return await self._story(rows[0]) if len(rows) == 1 else None
+        if rows:
+            return await self._story(rows[0]) if len(rows) == 1 else None
+        async with self.conn.execute(
+            "SELECT DISTINCT story_id FROM story_aliases WHERE alias LIKE ? ESCAPE '\\' LIMIT 2", (pattern,)
+        ) as cur:
+            targets = list(await cur.fetchall())
+        return await self.get(targets[0][0]) if len(targets) == 1 else None
+
+    async def current(self, story_id: str) -> Story | None:
+        """get(), following a merge: a folded story's id gives the story it was folded into."""
+        story = await self.get(story_id)
+        if story is None:
+            merged_into = await self.merged_into(story_id)
+            story = await self.get(merged_into) if merged_into else None
+        return story
+
+    async def merged_into(self, story_id: str) -> str | None:
+        """The story that story `story_id` was folded into, if it was."""
+        query = "SELECT story_id FROM story_aliases WHERE alias = ?"
+        async with self.conn.execute(query, (story_id,)) as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row else None
 
     async def main_entity(self, story_id: str) -> str | None:
         async with self.conn.execute("SELECT main_entity FROM stories WHERE id = ?", (story_id,)) as cur:

@@ -272,3 +272,23 @@ async def test_merging_stories_moves_articles_updates_and_alerts(store: Store) -
     assert "merged into story keep" in (left.last_error or "")
     await store.stories.merge(["keep"], into="keep")  # merging a story into itself changes nothing
     assert await store.stories.get("keep") is not None
+
+
+async def test_a_merged_story_id_keeps_finding_its_story_through_later_merges(store: Store) -> None:
+    for story_id in ("first", "second", "third"):
+        await store.stories.save(
+            Story(id=story_id, title=story_id, first_seen=NOW, last_seen=NOW, importance=60), now=NOW
+        )
+    await store.stories.merge(["first"], into="second")
+    assert await store.stories.merged_into("first") == "second"
+    await store.stories.merge(["second"], into="third")
+    for old in ("first", "second", "thir", "firs"):
+        found = await store.stories.find(old)
+        assert found is not None and found.id == "third", old
+    assert await store.stories.merged_into("first") == "third"
+    assert await store.stories.get("first") is None  # get() is the row itself; current() follows merges
+    assert (await store.stories.current("first")).id == "third"  # type: ignore[union-attr]
+    assert await store.stories.find("nothing") is None
+    # When the surviving story goes (retention), the ids folded into it go with it.
+    await store.conn.execute("DELETE FROM stories WHERE id = 'third'")
+    assert await store.stories.merged_into("first") is None and await store.stories.find("first") is None
