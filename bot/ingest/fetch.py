@@ -244,7 +244,9 @@ class _SilenceWatch:
         if self._timer is None:
             self._timer = loop.call_later(self.limit / 4, self._sweep)
 
-    def progress(self, task: asyncio.Task[object]) -> None:
+    def progress(self) -> None:
+        """The running fetch has heard from its server."""
+        task = asyncio.current_task()
         if task in self._last:
             self._last[task] = asyncio.get_running_loop().time()
 
@@ -425,7 +427,7 @@ class Fetcher:
                 watch = self._silence
                 watch.begin(task)
                 try:
-                    return await self._fetch_http(url, target, slot, etag, last_modified, allow_private, task)
+                    return await self._fetch_http(url, target, slot, etag, last_modified, allow_private)
                 except asyncio.CancelledError:
                     # A read timeout if the watch cancelled the fetch and nobody else did as well.
                     if watch.end(task) and not task.uncancel():
@@ -446,7 +448,6 @@ class Fetcher:
         etag: str | None,
         last_modified: str | None,
         allow_private: bool,
-        task: asyncio.Task[object],
     ) -> FetchResult:
         s = self.settings
         session = self._session(allow_private)
@@ -471,15 +472,15 @@ class Fetcher:
                 await slot.take(host)
                 left = max(0.001, s.total_timeout_s - (time.monotonic() - started))
                 timeout = self._timeout(left)
-                self._silence.progress(task)
+                self._silence.progress()
             try:
                 request = session.get(target, headers=headers, allow_redirects=False, timeout=timeout)
                 async with request as resp:
-                    self._silence.progress(task)
+                    self._silence.progress()
                     if resp.status in _REDIRECTS:
                         current = self._next_hop(url, current, resp, chain)
                         continue
-                    return await self._result(url, current, resp, etag, last_modified, started, task)
+                    return await self._result(url, current, resp, etag, last_modified, started)
             except FeedError:
                 raise
             except aiohttp.ServerTimeoutError as exc:
@@ -527,7 +528,6 @@ class Fetcher:
         etag: str | None,
         last_modified: str | None,
         started: float,
-        task: asyncio.Task[object],
     ) -> FetchResult:
         h = resp.headers
         status = resp.status
@@ -558,7 +558,7 @@ class Fetcher:
                 wait = f"; retry after {retry_after:g} s" if retry_after is not None else ""
                 raise FeedError(f"{url}: {reason}{wait}", retry_after=retry_after)
             raise FeedError(f"{url}: {reason}")
-        body = await self._read_body(url, resp, task)
+        body = await self._read_body(url, resp)
         content_type = h.get("Content-Type")
         return FetchResult(
             status="ok",
@@ -574,7 +574,7 @@ class Fetcher:
             elapsed=time.monotonic() - started,
         )
 
-    async def _read_body(self, url: str, resp: aiohttp.ClientResponse, task: asyncio.Task[object]) -> bytes:
+    async def _read_body(self, url: str, resp: aiohttp.ClientResponse) -> bytes:
         cap = self.settings.max_body_bytes
         length = resp.content_length
         if length is not None and length > cap:
@@ -591,7 +591,7 @@ class Fetcher:
         parts: list[bytes] = []
         # Chunk by chunk (each as soon as it arrives), so the silence watch sees the progress.
         async for chunk in resp.content.iter_chunked(_CHUNK):
-            self._silence.progress(task)
+            self._silence.progress()
             received += len(chunk)
             if received > cap:
                 raise FeedError(f"{url}: body larger than the {cap:,}-byte limit; stopped reading")
