@@ -292,7 +292,7 @@ class Pipeline:
 
     def _failure_next(self, feed: DueFeed, now: datetime, error: FeedError | None) -> datetime:
         """After a failure: exponential backoff, or longer when the server said Retry-After.
-        Without an error (the provisional reschedule before a fetch): the base interval."""
+        Without an error: the base interval, with jitter (for an answer that set no next check)."""
         poll = self.settings.poll
         if error is None:
             return next_check(
