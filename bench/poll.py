@@ -332,7 +332,9 @@ class Bench:
         store = await Store.open(path, background_checkpoints=True)  # as bot.app opens it
         for url in self.pipe_urls:
             await store.feeds.add(url, now=NOW, allow_private=True)
-        settings = Settings.model_validate({"poll": poll.model_dump()})
+        # The bench's clock jumps a day per poll while its items keep their dates: a long
+        # retention keeps them news (the pipeline passes over items older than retention).
+        settings = Settings.model_validate({"poll": poll.model_dump(), "store": {"retention_days": 3650}})
         self.pipeline = Pipeline(store, settings, load_vocabulary(), fetcher, rng=random.Random(0))
         freeze_startup_objects()  # as bot.app does once the bot is set up
 
@@ -341,8 +343,9 @@ class Bench:
         in the store, and each new item through the core (triage, story, card) into the store."""
         pipeline = self.pipeline
         assert pipeline is not None
-        # Every feed due: a week on, past any interval the schedule may have chosen.
-        self.pipeline_now += timedelta(days=7)
+        # Every feed due: a day on (the longest interval the schedule may choose) and a minute.
+        # (run() checks that each poll triaged every new item.)
+        self.pipeline_now += timedelta(days=1, minutes=1)
 
         async def work() -> int:
             report = await pipeline.poll_due(self.pipeline_now, limit=len(self.pipe_urls))
@@ -382,7 +385,7 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-async def run(feeds: int, rounds: int, concurrency: int, base: str) -> None:
+async def run(feeds: int, changing: float, rounds: int, concurrency: int, base: str) -> None:
     settings = PollSettings.model_validate(
         {"global_concurrency": concurrency, "per_host_concurrency": concurrency}
     )
@@ -411,6 +414,7 @@ async def run(feeds: int, rounds: int, concurrency: int, base: str) -> None:
             first = await bench.poll_pipeline()
             print(f"first Pipeline poll of its feeds: {first.seconds:.2f} s, {first.parsed_articles:,} items")
             names = list(rows)
+            changed = max(1, round(feeds * changing))  # as the server picks them
             for round_no in range(rounds):
                 # Rotate the order so no variant always runs right after the same one.
                 for name in names[round_no % len(names) :] + names[: round_no % len(names)]:
@@ -421,6 +425,11 @@ async def run(feeds: int, rounds: int, concurrency: int, base: str) -> None:
                         cycle = await bench.one_new(fetcher)
                     elif name == "pipeline":
                         cycle = await bench.poll_pipeline()
+                        if cycle.parsed_articles != changed:
+                            raise SystemExit(
+                                f"bench.poll: a Pipeline poll triaged {cycle.parsed_articles} new items,"
+                                f" not the {changed} its changed feeds gained"
+                            )
                     elif name == "infrawire_fetch":
                         cycle = await bench.infrawire(fetcher, parse=False)
                     else:
@@ -494,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
         if not parent.poll(30):
             raise SystemExit("the bench server did not start")
         port = parent.recv()
-        asyncio.run(run(args.feeds, args.rounds, args.concurrency, f"http://127.0.0.1:{port}"))
+        asyncio.run(run(args.feeds, args.changing, args.rounds, args.concurrency, f"http://127.0.0.1:{port}"))
     finally:
         parent.send("stop")
         server.join(10)

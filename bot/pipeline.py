@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -103,6 +104,16 @@ class _New:
 _Triaged = tuple[_New, Triage, StoryFeatures]
 
 
+@dataclass(frozen=True, slots=True)
+class _LastBody:
+    """A feed's last body whose every item is in the store (see Pipeline._last)."""
+
+    url: str  # the feed's URL then: an id that SQLite hands to a new feed must not match
+    digest: bytes
+    ttl_s: float | None
+    items: frozenset[str]  # item_identity of each item
+
+
 class Pipeline:
     def __init__(
         self,
@@ -124,11 +135,12 @@ class Pipeline:
         self._rng = rng or random.Random()
         self._restored = False
         self._lock = asyncio.Lock()  # one poll at a time: the story index is shared state
-        # feed id -> (digest of the body, its TTL) from the last successful poll. Servers without
-        # ETag/Last-Modified (or whose validators change on every request) answer 200 with the
-        # same bytes; those need no parse. In memory only: after a restart each feed is parsed
-        # once more, which costs one parse, never an item.
-        self._bodies: dict[int, tuple[bytes, float | None]] = {}
+        # feed id -> its last body that was processed in full. Servers without ETag/Last-Modified
+        # (or whose validators change on every request) answer 200 with the same bytes; those
+        # need no parse. A changed body mostly repeats items of the last one; those need no
+        # query. In memory only: after a restart each feed is parsed and looked up once more,
+        # which costs one parse and a few queries, never an item.
+        self._last: dict[int, _LastBody] = {}
         # Called with each feed's outcome as it is recorded (the demo's progress display uses it).
         self.on_feed_done: Callable[[FeedOutcome], None] | None = None
 
@@ -155,19 +167,30 @@ class Pipeline:
             if not feeds:
                 return report
             fetched = await asyncio.gather(*(self._fetch(feed, now) for feed in feeds))
-            # Parsing waits until every request is answered (see parse_feeds_async).
-            await self._parse(fetched, now)
-            unknown = await unknown_articles_many(
-                self.store.articles, [(r.feed, r.parsed) for r in fetched if r.parsed is not None]
-            )
+            # The 304s (most feeds, most polls) are written in one go while the changed bodies are
+            # parsed: SQLite lets go of the GIL while it works, so the write costs the poll little.
+            not_modified = [
+                (r.feed.id, r.next_check_at or self._failure_next(r.feed, now, None))
+                for r in fetched
+                if r.not_modified
+            ]
+            written = asyncio.ensure_future(self.store.feeds.record_not_modified_many(not_modified, now=now))
+            try:
+                # Parsing waits until every request is answered (see parse_feeds_async).
+                await self._parse(fetched, now)
+                unknown = await unknown_articles_many(
+                    self.store.articles,
+                    [(r.feed, r.parsed) for r in fetched if r.parsed is not None],
+                    self._stored_items(fetched),
+                    self._stale_before(fetched, now),
+                )
+            finally:
+                await written
             new_items: list[_New] = []
             succeeded: list[tuple[_Fetched, int]] = []
-            not_modified: list[tuple[int, datetime]] = []  # written together below
             for result in fetched:
                 feed = result.feed
-                if result.not_modified:  # most feeds, most polls: noted here, written in one go
-                    next_check_at = result.next_check_at or self._failure_next(feed, now, None)
-                    not_modified.append((feed.id, next_check_at))
+                if result.not_modified:  # written above
                     log.debug("feed.not_modified", feed=feed.url, feed_id=feed.id)
                     outcome = FeedOutcome(feed.id, feed.url, "not_modified")
                 else:
@@ -178,7 +201,6 @@ class Pipeline:
                 report.feeds.append(outcome)
                 if self.on_feed_done is not None:
                     self.on_feed_done(outcome)
-            await self.store.feeds.record_not_modified_many(not_modified, now=now)
             # Oldest first across all feeds: the earliest report founds the story.
             new_items.sort(key=lambda n: (n.article.published or now, n.article.id))
             relevant, others = await self._triage(new_items, now, report)
@@ -238,8 +260,8 @@ class Pipeline:
                 next_check_at=next_check_for(feed, result, now=now, settings=poll, rng=self._rng),
             )
         body_hash = hashlib.blake2b(result.body, digest_size=16).digest()
-        last = self._bodies.get(feed.id)
-        if last is not None and last[0] == body_hash:
+        last = self._last.get(feed.id)
+        if last is not None and last.digest == body_hash and last.url == feed.url:
             return _Fetched(
                 feed=feed,
                 same_body=True,
@@ -247,7 +269,7 @@ class Pipeline:
                 etag=result.etag,
                 last_modified=result.last_modified,
                 next_check_at=next_check_for(
-                    feed, result, now=now, settings=poll, rng=self._rng, parsed=_Ttl(last[1])
+                    feed, result, now=now, settings=poll, rng=self._rng, parsed=_Ttl(last.ttl_s)
                 ),
             )
         return _Fetched(
@@ -356,13 +378,37 @@ class Pipeline:
         )
         return outcome, items
 
+    def _stored_items(self, fetched: Sequence[_Fetched]) -> dict[int, frozenset[str]]:
+        """Per changed feed: the items of its last body, all of them in the store."""
+        out: dict[int, frozenset[str]] = {}
+        for r in fetched:
+            if r.parsed is not None:
+                last = self._last.get(r.feed.id)
+                if last is not None and last.url == r.feed.url:
+                    out[r.feed.id] = last.items
+        return out
+
+    def _stale_before(self, fetched: Sequence[_Fetched], now: datetime) -> dict[int, datetime]:
+        """Per changed feed past its first poll: items dated before this are not news to it.
+        Retention prunes articles this old, so the store no longer knows them; a slow feed that
+        still lists them would otherwise bring each back as new (and alert it) when it changes.
+        (A first poll keeps them: they give stories their history.)"""
+        cutoff = now - timedelta(days=self.settings.store.retention_days)
+        return {r.feed.id: cutoff for r in fetched if r.parsed is not None and r.feed.first_poll_done}
+
     async def _record_successes(self, succeeded: Sequence[tuple[_Fetched, int]], now: datetime) -> None:
         successes = []
         for result, new_items in succeeded:
             feed = result.feed
-            if result.body_hash is not None and not result.same_body:
-                # Only now, with every item of this body stored, may the same body be skipped.
-                self._bodies[feed.id] = (result.body_hash, result.parsed.ttl_s if result.parsed else None)
+            if result.body_hash is not None and result.parsed is not None:
+                # Only now, with every item of this body stored, may the same body be skipped
+                # and its items be taken as known.
+                self._last[feed.id] = _LastBody(
+                    feed.url,
+                    result.body_hash,
+                    result.parsed.ttl_s,
+                    frozenset(filter(None, map(item_identity, result.parsed.items))),
+                )
             successes.append(
                 Success(
                     feed.id,
@@ -595,11 +641,28 @@ class _Entry:
     id: str | None
 
 
+def item_identity(item: ParsedItem) -> str | None:
+    """What tells an item from the other items of its feed, as the feed wrote it: its guid, else
+    its link ("\0" first, so a link never equals a guid); None when it has neither."""
+    guid = (item.guid or "").strip()
+    if guid:
+        return guid
+    return "\0" + item.link if item.link else None
+
+
 async def unknown_articles_many(
-    articles: ArticleRepository, batch: Sequence[tuple[FeedRef, ParsedFeed]]
+    articles: ArticleRepository,
+    batch: Sequence[tuple[FeedRef, ParsedFeed]],
+    stored: Mapping[int, AbstractSet[str]] | None = None,
+    stale_before: Mapping[int, datetime] | None = None,
 ) -> dict[int, tuple[list[Article], int]]:
     """Per feed id: the feed's items the store does not hold yet, normalised, and how many items
     were normalised.
+
+    Passed over without a query, per feed id: the items in `stored` (item_identity of items
+    known to be in the store: those of the feed's last body that was processed in full), and
+    items dated before `stale_before` (older than anything the store keeps: once retention has
+    pruned an item that its feed still lists, the store cannot tell it from a new one).
 
     Known items are recognised by their cheap identity (article id from feed URL + guid, the
     feed's guid, the canonical URL) before any text clean-up or hashing. What is left is
@@ -608,7 +671,15 @@ async def unknown_articles_many(
     (three or four in all), and normalising runs in one worker-thread job."""
     entries: list[_Entry] = []
     for feed, parsed in batch:
+        done = stored.get(feed.id) if stored else None
+        cutoff = stale_before.get(feed.id) if stale_before else None
         for item in parsed.items:
+            if done and item_identity(item) in done:
+                continue
+            if cutoff is not None:
+                dated = item.published or item.updated
+                if dated is not None and dated < cutoff:
+                    continue
             # Ids from the guid alone where there is one (canonicalising links costs about as
             # much as the rest of the identity); guid-less items need their canonical link.
             by_guid = guid_id(item, feed.url)

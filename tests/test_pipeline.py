@@ -17,6 +17,7 @@ from bot.config import Settings, parse_settings
 from bot.models import Article
 from bot.pipeline import Pipeline
 from bot.store import Store
+from bot.store.retention import prune
 from bot.store.stories import StoryUpdate
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -422,6 +423,72 @@ async def test_a_repoll_normalises_only_the_items_the_store_does_not_hold(env, f
     fourth = (await pipeline.poll_due(NOW + timedelta(days=3))).feeds[0]
     assert (fourth.normalised, fourth.new_articles) == (3, 0)
     assert await store.articles.count() == 4
+
+
+async def test_items_of_the_last_body_stay_known_after_retention_pruned_them(env, feeds: FeedServer) -> None:
+    store, pipeline = await env()
+    old = [item(1, BAKERY, 6), item(2, CAMPUS, 5)]
+    feeds.bodies["a"] = rss("Outlet A", old)
+    await store.feeds.add(feeds.url("a"), now=NOW, allow_private=True, backfill=True)
+    first = (await pipeline.poll_due(NOW)).feeds[0]
+    assert first.new_articles == 2
+    # Retention runs while the feed still lists both items: the store forgets them.
+    assert await prune(store.conn, now=NOW + timedelta(days=200), days=90) == 2
+    assert await store.articles.count() == 0
+    # The feed gains an item. The two it listed last time were stored then, so they are not
+    # news again (the store alone could no longer tell).
+    feeds.bodies["a"] = rss("Outlet A", [item(3, EXPORT_A, 1), *old])
+    second = (await pipeline.poll_due(NOW + timedelta(days=1))).feeds[0]
+    assert (second.items, second.normalised, second.new_articles) == (3, 1, 1)
+    assert [s.article.title for s in await store.articles.recent(NOW - timedelta(days=1))] == [EXPORT_A[0]]
+
+
+async def test_a_new_feed_that_gets_a_removed_feeds_id_starts_afresh(env, feeds: FeedServer) -> None:
+    store, pipeline = await env()
+    feeds.bodies["a"] = rss("Outlet A", [item(1, BAKERY, 6), item(2, CAMPUS, 5)])
+    gone = await store.feeds.add(feeds.url("a"), now=NOW, allow_private=True, backfill=True)
+    assert (await pipeline.poll_due(NOW)).feeds[0].new_articles == 2
+    # SQLite hands a removed feed's id to the next feed added. This one uses the same guids
+    # for its own items: they are new to it.
+    await store.feeds.remove(gone.id)
+    feeds.bodies["b"] = feeds.bodies["c"] = rss(
+        "Outlet B",
+        [
+            Item("a-1", *EXPORT_A, NOW, "https://b.example/1"),
+            Item("a-2", *EXPORT_B, NOW, "https://b.example/2"),
+        ],
+    )
+    second = await store.feeds.add(feeds.url("b"), now=NOW, allow_private=True, backfill=True)
+    assert second.id == gone.id
+    report = (await pipeline.poll_due(NOW + timedelta(hours=1))).feeds[0]
+    assert (report.items, report.new_articles) == (2, 2)
+    # And the same bytes from a third URL under that id are parsed, not taken for the last body
+    # (their items are known by their links).
+    await store.feeds.remove(second.id)
+    third = await store.feeds.add(feeds.url("c"), now=NOW, allow_private=True, backfill=True)
+    assert third.id == gone.id
+    report = (await pipeline.poll_due(NOW + timedelta(hours=2))).feeds[0]
+    assert (report.same_body, report.items, report.new_articles) == (False, 2, 0)
+    assert await store.articles.count() == 4
+
+
+async def test_after_a_restart_items_older_than_retention_are_not_news(env, feeds: FeedServer) -> None:
+    store, pipeline = await env()
+    then = NOW - timedelta(days=120)
+    old = [
+        Item("a-1", BAKERY[0], BAKERY[1], then - timedelta(hours=3), "https://a.example/1"),
+        Item("a-2", CAMPUS[0], CAMPUS[1], then - timedelta(hours=2), "https://a.example/2"),
+    ]
+    feeds.bodies["a"] = rss("Outlet A", old)
+    await store.feeds.add(feeds.url("a"), now=then, allow_private=True, backfill=True)
+    assert (await pipeline.poll_due(then)).feeds[0].new_articles == 2
+    assert await prune(store.conn, now=NOW, days=90) == 2
+    # A new process (nothing in memory) polls the slow feed, which gained one item.
+    restarted = Pipeline(store, pipeline.settings, pipeline.vocab, pipeline.fetcher)
+    feeds.bodies["a"] = rss("Outlet A", [item(3, EXPORT_A, 1), *old])
+    report = (await restarted.poll_due(NOW)).feeds[0]
+    assert (report.items, report.normalised, report.new_articles) == (3, 1, 1)
+    assert await store.articles.count() == 1
 
 
 async def test_the_same_body_without_validators_is_not_parsed_again(env, feeds: FeedServer) -> None:
