@@ -110,7 +110,6 @@ class _LastBody:
 
     url: str  # the feed's URL then: an id that SQLite hands to a new feed must not match
     digest: bytes
-    ttl_s: float | None
     items: frozenset[str]  # item_identity of each item
 
 
@@ -257,7 +256,10 @@ class Pipeline:
             return _Fetched(
                 feed=feed,
                 not_modified=True,
-                next_check_at=next_check_for(feed, result, now=now, settings=poll, rng=self._rng),
+                # No body: the TTL is what the feed's last body said.
+                next_check_at=next_check_for(
+                    feed, result, now=now, settings=poll, rng=self._rng, parsed=feed
+                ),
             )
         body_hash = hashlib.blake2b(result.body, digest_size=16).digest()
         last = self._last.get(feed.id)
@@ -269,7 +271,7 @@ class Pipeline:
                 etag=result.etag,
                 last_modified=result.last_modified,
                 next_check_at=next_check_for(
-                    feed, result, now=now, settings=poll, rng=self._rng, parsed=_Ttl(last.ttl_s)
+                    feed, result, now=now, settings=poll, rng=self._rng, parsed=feed
                 ),
             )
         return _Fetched(
@@ -406,7 +408,6 @@ class Pipeline:
                 self._last[feed.id] = _LastBody(
                     feed.url,
                     result.body_hash,
-                    result.parsed.ttl_s,
                     frozenset(filter(None, map(item_identity, result.parsed.items))),
                 )
             successes.append(
@@ -418,6 +419,8 @@ class Pipeline:
                     title=result.title,
                     new_items=new_items,
                     update_interval_s=result.update_interval_s,
+                    # A body not parsed again (the same bytes) said what it said last time.
+                    ttl_s=result.parsed.ttl_s if result.parsed is not None else feed.ttl_s,
                 )
             )
         await self.store.feeds.record_success_many(successes, now=now)
@@ -729,13 +732,6 @@ def _triage_all(
         except Exception as exc:
             out.append(exc)
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class _Ttl:
-    """The TTL a feed stated in the body that was not parsed again (for next_check_for)."""
-
-    ttl_s: float | None
 
 
 def _main_entity(items: Sequence[tuple[Article, Triage]]) -> str | None:

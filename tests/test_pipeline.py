@@ -425,6 +425,28 @@ async def test_a_repoll_normalises_only_the_items_the_store_does_not_hold(env, f
     assert await store.articles.count() == 4
 
 
+async def test_a_feeds_ttl_holds_after_304s_and_after_a_restart(env, feeds: FeedServer) -> None:
+    store, pipeline = await env(jitter=0)
+    # Items an hour apart: the feed's own pace would allow a check every half hour.
+    body = rss("Outlet A", [item(1, EXPORT_A, 1), item(2, CAMPUS, 2), item(3, BAKERY, 3)])
+    feeds.bodies["a"] = body.replace(b"</title>", b"</title><ttl>120</ttl>", 1)
+    added = await store.feeds.add(feeds.url("a"), now=NOW, allow_private=True)
+    assert [f.status for f in (await pipeline.poll_due(NOW)).feeds] == ["new"]
+    first = await store.feeds.get(added.id)
+    assert first is not None and first.ttl_s == 7200 and first.next_check_at == NOW + timedelta(hours=2)
+    # A 304 carries no body; the feed's two hours still hold.
+    report = await pipeline.poll_due(first.next_check_at)
+    assert [f.status for f in report.feeds] == ["not_modified"]
+    second = await store.feeds.get(added.id)
+    assert second is not None and second.next_check_at == first.next_check_at + timedelta(hours=2)
+    # So they do for a new process, which has not seen the body.
+    restarted = Pipeline(store, pipeline.settings, pipeline.vocab, pipeline.fetcher)
+    report = await restarted.poll_due(second.next_check_at)
+    assert [f.status for f in report.feeds] == ["not_modified"]
+    third = await store.feeds.get(added.id)
+    assert third is not None and third.next_check_at == second.next_check_at + timedelta(hours=2)
+
+
 async def test_items_of_the_last_body_stay_known_after_retention_pruned_them(env, feeds: FeedServer) -> None:
     store, pipeline = await env()
     old = [item(1, BAKERY, 6), item(2, CAMPUS, 5)]

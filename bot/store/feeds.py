@@ -27,6 +27,7 @@ class Feed:
     last_success_at: datetime | None
     last_new_item_at: datetime | None
     update_interval_s: float | None
+    ttl_s: float | None  # the feed's own TTL (RSS ttl, sy:updatePeriod), from its last body
     error_count: int
     last_error: str | None
     disabled_reason: str | None
@@ -49,8 +50,8 @@ class Feed:
 # (1,000 rows per poll), and positions are about twice as fast as sqlite3.Row keys.
 _COLUMNS = (
     "id, url, title, etag, last_modified, next_check_at, last_checked_at, last_success_at,"
-    " last_new_item_at, update_interval_s, error_count, last_error, disabled_reason, added_by,"
-    " allow_private, backfill, first_poll_done, created_at"
+    " last_new_item_at, update_interval_s, ttl_s, error_count, last_error, disabled_reason,"
+    " added_by, allow_private, backfill, first_poll_done, created_at"
 )
 
 
@@ -65,7 +66,7 @@ def _feeds(rows: Iterable[Sequence[Any]]) -> builtins.list[Feed]:
         return seen[text]
 
     out = []
-    for (fid, url, title, etag, modified, next_at, checked, succeeded, new_item, interval,
+    for (fid, url, title, etag, modified, next_at, checked, succeeded, new_item, interval, ttl,
          errors, last_error, disabled, added_by, private, backfill, first_done, created) in rows:  # fmt: skip
         next_check, created_at = when(next_at), when(created)
         assert next_check is not None and created_at is not None
@@ -73,7 +74,8 @@ def _feeds(rows: Iterable[Sequence[Any]]) -> builtins.list[Feed]:
         out.append(
             Feed(
                 int(fid), url, title, etag, modified, next_check, when(checked), when(succeeded),
-                when(new_item), interval, int(errors), last_error, disabled, added_by, *flags, created_at,
+                when(new_item), interval, ttl, int(errors), last_error, disabled, added_by, *flags,
+                created_at,
             )
         )  # fmt: skip
     return out
@@ -95,6 +97,7 @@ class DueFeed:
     etag: str | None
     last_modified: str | None
     update_interval_s: float | None
+    ttl_s: float | None
     error_count: int
     added_by: str
     allow_private: bool
@@ -107,8 +110,8 @@ class DueFeed:
 
 
 _DUE_COLUMNS = (
-    "id, url, title, etag, last_modified, update_interval_s, error_count, added_by, allow_private,"
-    " backfill, first_poll_done"
+    "id, url, title, etag, last_modified, update_interval_s, ttl_s, error_count, added_by,"
+    " allow_private, backfill, first_poll_done"
 )
 
 
@@ -123,6 +126,7 @@ class Success:
     title: str | None = None
     new_items: int = 0
     update_interval_s: float | None = None
+    ttl_s: float | None = None  # what the parsed body said; None when it states no TTL
 
 
 class FeedRepository:
@@ -228,9 +232,9 @@ class FeedRepository:
             (to_db(now), to_db(until), to_db(now), limit),
         )
         due = [
-            DueFeed(fid, url, title, etag, modified, interval, errors, added_by,
+            DueFeed(fid, url, title, etag, modified, interval, ttl, errors, added_by,
                     bool(private), bool(backfill), bool(first_done))
-            for (fid, url, title, etag, modified, interval, errors, added_by, private, backfill,
+            for (fid, url, title, etag, modified, interval, ttl, errors, added_by, private, backfill,
                  first_done) in rows
         ]  # fmt: skip
         due.sort(key=lambda feed: feed.id)
@@ -262,15 +266,20 @@ class FeedRepository:
         title: str | None = None,
         new_items: int = 0,
         update_interval_s: float | None = None,
+        ttl_s: float | None = None,
     ) -> None:
         await self.record_success_many(
-            [Success(feed_id, next_check_at, etag, last_modified, title, new_items, update_interval_s)],
+            [
+                Success(
+                    feed_id, next_check_at, etag, last_modified, title, new_items, update_interval_s, ttl_s
+                )
+            ],
             now=now,
         )
 
     async def record_success_many(self, successes: Sequence[Success], *, now: datetime) -> None:
-        """A 200 for each feed: its validators, next check, and error count reset (one statement,
-        one trip to the database thread, for the whole poll)."""
+        """A 200 for each feed: its validators, TTL, next check, and error count reset (one
+        statement, one trip to the database thread, for the whole poll)."""
         if not successes:
             return
         stamp = to_db(now)
@@ -281,14 +290,14 @@ class FeedRepository:
             params: list[object] = [stamp, stamp]
             for s in chunk:
                 params += [s.feed_id, s.etag, s.last_modified, s.title, to_db(s.next_check_at)]
-                params += [s.new_items, s.update_interval_s]
-            rows = ",".join("(?, ?, ?, ?, ?, ?, ?)" for _ in chunk)
+                params += [s.new_items, s.update_interval_s, s.ttl_s]
+            rows = ",".join("(?, ?, ?, ?, ?, ?, ?, ?)" for _ in chunk)
             await self.conn.execute(
                 "UPDATE feeds SET etag = v.column2, last_modified = v.column3,"
                 " title = COALESCE(feeds.title, v.column4), next_check_at = v.column5,"
                 " last_success_at = ?1, error_count = 0, last_error = NULL, first_poll_done = 1,"
                 " last_new_item_at = CASE WHEN v.column6 > 0 THEN ?2 ELSE feeds.last_new_item_at END,"
-                " update_interval_s = COALESCE(v.column7, feeds.update_interval_s)"
+                " update_interval_s = COALESCE(v.column7, feeds.update_interval_s), ttl_s = v.column8"
                 f" FROM (VALUES {rows}) AS v WHERE feeds.id = v.column1",
                 params,
             )
