@@ -42,8 +42,11 @@ def next_check(
     interval = _positive(update_interval_s)
     if interval:
         delay = math.sqrt(delay * interval)
-    delay = max(delay, _positive(ttl_s), _positive(cache_max_age_s))
-    delay *= 1.0 + jitter * (2.0 * min(max(rand, 0.0), 1.0) - 1.0)
+    spread = jitter * (2.0 * min(max(rand, 0.0), 1.0) - 1.0)
+    asked = max(_positive(ttl_s), _positive(cache_max_age_s))
+    # Jitter spreads our own choice both ways; what the server asked for it only lengthens, so
+    # feeds that share a TTL still drift apart but none is checked sooner than it asked.
+    delay = asked * (1.0 + abs(spread)) if asked >= delay else max(delay * (1.0 + spread), asked)
     retry = min(_positive(retry_after_s), RETRY_AFTER_CAP_S)
     upper = max(max_s, retry)
     delay = min(max(delay, min_s, retry), upper)

@@ -64,6 +64,16 @@ def test_jitter_comes_from_rand() -> None:
     assert delay(jitter=0.5, rand=0.0, retry_after_s=3600) == 3600
 
 
+def test_jitter_only_lengthens_what_the_server_asked_for() -> None:
+    for asked in ({"ttl_s": 3600}, {"cache_max_age_s": 3600}):
+        assert delay(jitter=0.1, rand=0.0, **asked) == pytest.approx(3960)
+        assert delay(jitter=0.1, rand=1.0, **asked) == pytest.approx(3960)
+        assert delay(jitter=0.1, rand=0.5, **asked) == 3600
+        assert delay(jitter=0.1, rand=0.75, **asked) == pytest.approx(3780)
+    # A TTL just under our own choice: the downward jitter stops at the TTL.
+    assert delay(jitter=0.1, rand=0.0, ttl_s=850) == 850
+
+
 def test_backoff_is_exponential_with_a_cap() -> None:
     delays = [backoff_delay(n, base_s=60, max_s=3600, rand=0.5) for n in range(1, 9)]
     assert delays[:6] == [60, 120, 240, 480, 960, 1920]
