@@ -17,14 +17,12 @@ feed the project has and over feedparser's own test documents.
 from __future__ import annotations
 
 import codecs
-import functools
 import re
-import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import uses_relative
 
-from feedparser.datetimes import _parse_date as _feedparser_date
 from feedparser.encodings import (
     EBCDIC_MARKER,
     RE_XML_PI_ENCODING,
@@ -123,13 +121,13 @@ _ENTITY_LIKE = re.compile(r"&([A-Za-z0-9_]+);")
 # An absolute http(s) URL that urllib's split and unsplit reproduce exactly: lower-case scheme,
 # a host right after the slashes, printable ASCII without ";" (params), brackets or backslashes.
 _PLAIN_URL = re.compile(r"https?://(?![/?#])[!-:<-Z^-~]+\Z")
+# A URI with a scheme as urllib reads one (tag:, urn:, mailto:), without what urlsplit would
+# remove or read as a host: urljoin gives it back as is unless the scheme is one it resolves.
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(?!//)[^\t\n\r]*\Z")
 _BASE = re.compile(rb"base\s*=")  # xml:base (or feedparser's bare "base") moves the base URI
 
-
-# A changed feed repeats most of its items, dates included, poll after poll; feedparser's date
-# parser tries its formats one by one (a fifth of this path's time). Its answer depends on the
-# text alone, and a struct_time cannot be changed, so answers are shared.
-_parse_date = functools.lru_cache(maxsize=16_384)(_feedparser_date)
+# C1 controls, the only characters feedparser's Windows-1252 table changes
+_C1 = re.compile("[\x80-\x9f]")
 
 
 class _Unsupported(Exception):
@@ -143,8 +141,8 @@ class FastItem:
     title: str
     html: str
     author: str | None
-    published: time.struct_time | None  # converted to UTC datetimes by the caller
-    updated: time.struct_time | None
+    published: str | None  # the text: parse.py reads dates as feedparser does
+    updated: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,8 +180,7 @@ def _decodes_as_utf8(body: bytes, content_type: str | None) -> bool:
     data = body[3:] if body[:3] == codecs.BOM_UTF8 else body
     if data.startswith(_OTHER_ENCODING_STARTS):  # UTF-32 BOMs start like UTF-16's
         return False
-    match = RE_XML_PI_ENCODING.match(data)
-    xml_encoding = match.group(1).decode("utf-8", "replace").lower() if match else ""
+    xml_encoding = _xml_encoding(data)
     mime, http_encoding = parse_content_type(content_type or "")
     if not content_type:  # parse.py then passes feedparser no Content-Type header at all
         declared = xml_encoding or "iso-8859-1"
@@ -217,6 +214,16 @@ def _decodes_as_utf8(body: bytes, content_type: str | None) -> bool:
     return lazy_chardet_encoding is None
 
 
+def _xml_encoding(data: bytes) -> str:
+    """The encoding the XML declaration names, as feedparser reads it; "" for none."""
+    # feedparser's pattern matches within the first line and ends at a "?>": cut after the line's
+    # last one, it matches the same, without backtracking over the rest of a one-line document.
+    line_end = data.find(b"\n")
+    pi_end = data.rfind(b"?>", 0, len(data) if line_end < 0 else line_end) + 2
+    match = RE_XML_PI_ENCODING.match(data[:pi_end]) if pi_end > 1 else None
+    return match.group(1).decode("utf-8", "replace").lower() if match else ""
+
+
 def _fix(text: str) -> str:
     """feedparser's last touches on every text it keeps: UTF-8 that was read as Latin-1 is
     re-decoded, and C1 control characters become the Windows-1252 characters they stand for."""
@@ -226,7 +233,8 @@ def _fix(text: str) -> str:
         text = text.encode("iso-8859-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         pass
-    return text.translate(_cp1252)
+    # translate() looks every character up in the table: only worth it when one would change
+    return text.translate(_cp1252) if _C1.search(text) else text
 
 
 def _attrs(element: ET.Element) -> dict[str, str]:
@@ -307,6 +315,9 @@ class _Walker:
     def resolve(self, uri: str) -> str:
         if _PLAIN_URL.match(uri) and not uri.endswith(("?", "#")) and "?#" not in uri:
             return uri  # absolute already, and urljoin's parse and unparse would give it back as is
+        scheme = _SCHEME.match(uri)
+        if scheme and scheme.group(1).lower() not in uses_relative:
+            return uri  # an Atom id such as tag:outlet.example,2026:1
         return str(_urljoin(self._base, uri))
 
     def guid(self, element: ET.Element) -> tuple[str, bool]:
@@ -456,9 +467,9 @@ class _Walker:
                 found = self.link(child, in_entry=True)
                 link = link if found is None else found
             elif kind == "published":
-                published = _parse_date(self.text(child))
+                published = self.text(child)
             elif kind == "updated":
-                updated = _parse_date(self.text(child))
+                updated = self.text(child)
             else:
                 raise _Unsupported(kind)
         if "media" in seen and "title" in seen:

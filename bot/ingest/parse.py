@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import functools
 import hashlib
 import io
 import json
@@ -21,11 +22,13 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import feedparser
 from feedparser.datetimes import _parse_date
+from feedparser.datetimes.rfc822 import months as _RFC822_MONTHS
+from feedparser.datetimes.rfc822 import timezone_names as _RFC822_ZONES
 
 from bot.core.text import clean, content_hash, html_to_text, looks_like_html, repair
 from bot.errors import FeedError
@@ -273,6 +276,57 @@ def _struct_to_utc(value: Any) -> datetime | None:
         return None
 
 
+# The two forms most feeds write dates in: RFC 822 with a four-digit year and seconds, and a W3C
+# date-time with seconds. feedparser tries its W3C handler first, which refuses the RFC 822 form
+# (no four-digit year up front); for both forms the handler that answers does plain arithmetic on
+# these numbers, which _common_date repeats. An impossible date is left to feedparser, which then
+# tries its other handlers. re.ASCII: no other script's digits, no non-ASCII case folding.
+_RFC822 = re.compile(
+    r"(?:(?:mon|tue|wed|thu|fri|sat|sun), )?([0-9]{1,2}) (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec) "
+    r"([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) "
+    r"(?:(?!gmt[a-z])([a-z]+)|([+-])([0-9]{2})([0-9]{2}))\Z",  # feedparser cuts "gmt" off "gmtx"
+    re.ASCII | re.IGNORECASE,
+)
+_W3DTF = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})t([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]{1,9})?"
+    r"(?:z|([+-])([0-9]{2}):([0-9]{2}))?\Z",  # fractions are dropped; no zone is UTC
+    re.ASCII | re.IGNORECASE,
+)
+_MINUTE = timedelta(minutes=1)
+
+
+def _common_date(text: str) -> datetime | None:
+    """What _struct_to_utc(_parse_date(text)) gives for a date in one of the common forms;
+    None for any other text."""
+    offset = 0  # minutes east of UTC
+    if found := _RFC822.match(text):
+        day, month_name, year, hour, minute, second, zone, sign, zone_hours, zone_minutes = found.groups()
+        month = _RFC822_MONTHS[month_name.lower()]
+        if zone is not None:  # a name feedparser does not know counts as UTC
+            offset = 60 * _RFC822_ZONES.get(zone.lower(), 0)
+    elif found := _W3DTF.match(text):
+        year, month_text, day, hour, minute, second, sign, zone_hours, zone_minutes = found.groups()
+        month = int(month_text)
+    else:
+        return None
+    if sign is not None:
+        offset = 60 * int(zone_hours) + int(zone_minutes)
+        if sign == "-":
+            offset = -offset
+    try:
+        stamp = datetime(int(year), month, int(day), int(hour), int(minute), int(second), tzinfo=UTC)
+        return stamp - _MINUTE * offset if offset else stamp  # cheaper than building a timedelta
+    except (ValueError, OverflowError):
+        return None
+
+
+@functools.lru_cache(maxsize=16_384)
+def _item_date(text: str) -> datetime | None:
+    """feedparser's date for an item's date text, as a UTC datetime. Cached: a feed repeats most
+    of its items, dates included, poll after poll, and a datetime cannot be changed."""
+    return _common_date(text) or _struct_to_utc(_parse_date(text))
+
+
 def _entry_html(entry: Any) -> str:
     summary = str(entry.get("summary") or "")
     contents = entry.get("content") or []
@@ -327,8 +381,8 @@ def _from_fast(fast: FastFeed, url: str) -> ParsedFeed:
             title=entry.title,
             html=entry.html,
             author=author or None,
-            published=_struct_to_utc(entry.published),
-            updated=_struct_to_utc(entry.updated),
+            published=_item_date(entry.published) if entry.published else None,
+            updated=_item_date(entry.updated) if entry.updated else None,
         )
         if item.title.strip() or item.html.strip() or item.link:
             items.append(item)

@@ -407,6 +407,18 @@ def test_generated_documents_agree(seed: int) -> None:
         "relative?q",
         "//cdn.example/x",
         "https://?q",
+        "tag:outlet.example,2026:1",
+        "urn:uuid:9",
+        "URN:x",
+        "mailto:desk@outlet.example",
+        "javascript:alert(1)",
+        "svn+ssh:x",  # a scheme urljoin resolves
+        "https:relative",
+        "tag://outlet.example/x",
+        "tag:/\t/[::1",
+        "tag:a\nb",
+        "x,y:z",
+        "1tag:x",
     ],
 )
 def test_resolve_matches_feedparsers_urljoin(uri: str) -> None:
@@ -415,3 +427,16 @@ def test_resolve_matches_feedparsers_urljoin(uri: str) -> None:
     from bot.ingest.fastxml import _Walker
 
     assert _Walker(b"", URL).resolve(uri) == _urljoin(URL, uri)
+
+
+def test_the_xml_declarations_encoding_is_read_as_feedparsers_pattern_reads_it() -> None:
+    from feedparser.encodings import RE_XML_PI_ENCODING
+
+    from bot.ingest.fastxml import _xml_encoding
+
+    pieces = [b"<?xml ", b"?>", b"encoding=", b"'", b'"', b"\n", b"utf-8", b"<rss>", b"?", b">"]
+    rng = random.Random(0)
+    for _ in range(20_000):
+        data = b"<?" + b"".join(rng.choices(pieces, k=rng.randint(0, 12)))
+        match = RE_XML_PI_ENCODING.match(data)
+        assert _xml_encoding(data) == (match.group(1).decode().lower() if match else ""), data

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime
 
 import pytest
+from feedparser.datetimes import _parse_date
 
 from bot.errors import FeedError
+from bot.ingest import parse
 from bot.ingest.parse import (
     FeedDocument,
     ParsedFeed,
@@ -309,3 +312,57 @@ async def test_parse_feeds_async_keeps_each_documents_outcome_in_place() -> None
     assert isinstance(empty, FeedError) and "empty" in str(empty)
     assert isinstance(last, ParsedFeed) and last.url == "https://d.example/feed"
     assert await parse_feeds_async([]) == []
+
+
+def _date_texts() -> list[str]:
+    rfc822 = itertools.product(
+        ["Sat,", "sat,", "Saturday,", ""],
+        ["21", "1", "32"],
+        ["Nov", "nOV", "November"],
+        ["2026", "26", "0001", "9999", "0000"],
+        ["09:30:00", "09:30", "23:59:60", ""],
+        ["GMT", "gmt", "UT", "UTC", "Z", "EST", "pdt", "CET", "A", "+0100", "-0530", "+01:00", "+9999",
+         "-0000", "GMTA", "GMT+1", "Etc/GMT", ""],
+    )  # fmt: skip
+    w3dtf = itertools.product(
+        ["2026", "0001", "9999", "26"],
+        ["-11", "-13", "-02"],
+        ["-21", "-29", "-31", ""],
+        ["T", "t", " "],
+        ["09:30:00", "09:30:00.123", "09:30:00.1234567890", "24:00:00", "09:30"],
+        ["Z", "z", "+01:00", "-05:00", "+0100", "-99:99", " UTC", ""],
+    )
+    odd = [
+        "",
+        " ",
+        "not a date",
+        "Sat, 21 Nov 2026 09:30:00 GMT extra",
+        "Sat,21 Nov 2026 09:30:00 GMT",
+        "Sat, 21-Nov-2026 09:30:00 GMT",
+        "Sat Nov 21 09:30:00 2026",
+        "Sat, \u0662\u0661 Nov 2026 09:30:00 GMT",  # Arabic-Indic digits
+        "Sat, 21 Nov 2026 09:30:00\u00a0GMT",
+        "\u017fat, 21 Nov 2026 09:30:00 GMT",  # a long s, which folds to "s"
+        "2026-11-21t09:30:59.99999999999999999z",  # a float that rounds to 60 seconds
+        "2026-11-21T09:30:00\u0396",
+        "20261121T093000Z",
+        "2026-W47-6",
+        "2026-325",
+        "2026-11",
+        "2026",
+    ]
+    return [" ".join(filter(None, p)) for p in rfc822] + ["".join(p) for p in w3dtf] + odd
+
+
+def test_item_dates_are_read_as_feedparser_reads_them() -> None:
+    # The shortcut for common forms must give feedparser's answer wherever it answers, and leave
+    # every other text to it.
+    taken = 0
+    for text in _date_texts():
+        expected = parse._struct_to_utc(_parse_date(text))
+        shortcut = parse._common_date(text)
+        if shortcut is not None:
+            taken += 1
+            assert (shortcut, shortcut.tzinfo) == (expected, expected and expected.tzinfo), text
+        assert parse._item_date(text) == expected, text
+    assert taken > 500
