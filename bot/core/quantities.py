@@ -32,6 +32,9 @@ _MULT = {
 }
 # Loose on purpose (a simple leading \d keeps the regexes fast); _us_number validates the digits.
 _NUM = r"(?P<num>\d[\d,]*(?:\.\d+)?)"
+# The same from a number's first digit only. A match from a later digit would imply one from the
+# first, which the scan tried before: the look-behind only spares the regex engine those retries.
+_FIRST_NUM = r"(?P<num>\d(?<!\d\d)[\d,]*(?:\.\d+)?)"
 _US_NUM = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _DOT_GROUPED = re.compile(r"\d{1,3}(?:\.\d{3})+")
 _MULT_RE = r"(?P<mult>(?i:thousand|million|billion|trillion|mln|bln|mn|bn|tn|tr|[kmbt]))"
@@ -48,7 +51,7 @@ _GPU_FILLER = (
     r"older|used|of|the|its|their|AI|such|Nvidia's|data-center|datacenter|state-of-the-art)\s+)"
 )
 _GPU_RE = re.compile(
-    rf"{_NUM}"
+    rf"{_FIRST_NUM}"
     rf"(?:\s*|-)(?:(?P<mult>thousand|million|k|m)\b\s*)?\+?(?:-plus)?\s+{_GPU_FILLER}{{0,3}}"
     rf"(?P<unit>{_GPU_UNIT})"
 )
@@ -57,7 +60,7 @@ _EU_DECIMAL = re.compile(r"\d+,\d{1,2}")
 _EURO_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
 
 _POWER_RE = re.compile(
-    rf"{_NUM}(?:\s*|-)(?P<unit>gigawatts?|megawatts?|kilowatts?|GW|MW|kW|Gigawatt|Megawatt)(?![\w])",
+    rf"{_FIRST_NUM}(?:\s*|-)(?P<unit>gigawatts?|megawatts?|kilowatts?|GW|MW|kW|Gigawatt|Megawatt)(?![\w])",
 )
 
 _CURRENCY_PREFIX = {
@@ -236,6 +239,7 @@ _CURRENCY_WORD_HINTS = (
     "dirham", "riyal",
 )  # fmt: skip
 _CJK_GPU_HINTS = ("GPU", "TPU", "显卡", "加速器", "芯片", "H100", "H20")
+_OTHER_POWER_HINTS = ("vatio", "gigawatt", "瓦", "ワット", "와트")
 
 
 def _has_any(text: str, hints: Iterable[str]) -> bool:
@@ -289,7 +293,8 @@ def _other_languages(text: str, lower: str) -> list[Entity]:
         if len(currencies) == 1:
             cur = next(iter(currencies))
             out.extend(_money_entity(cur, value) for value in bare if value >= 1e6)
-    for m in _OTHER_POWER_RE.finditer(lower) if "vatio" in lower or not lower.isascii() else ():
+    other_power = ("vatio" in lower or not lower.isascii()) and _has_any(lower, _OTHER_POWER_HINTS)
+    for m in _OTHER_POWER_RE.finditer(lower) if other_power else ():
         raw = m.group("num")
         value = _number(raw)
         if math.isnan(value):

@@ -26,7 +26,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from itertools import islice
+from itertools import chain, islice
+from operator import itemgetter
 from typing import Any, cast
 
 from bot.models import Article, Entity, Triage
@@ -102,21 +103,41 @@ def _is_phrase(alt: str) -> bool:
 
 
 _PHRASES = {name: [a for a in alts if _is_phrase(a)] for name, alts in EVENT_PATTERNS.items()}
-# One small pattern per phrase: a literal start lets the regex engine skip ahead quickly, which is
-# several times faster than one alternation of every phrase.
-def _literal_prefix(pattern: str) -> str:
-    """The literal text every match of `pattern` starts with ("" when it starts with a choice)."""
-    prefix = ""
-    for i, char in enumerate(pattern):
-        if char in "\\[](){}?*+|.^$" or pattern[i + 1 : i + 2] in ("?", "*", "+", "{"):
-            break
-        prefix += char
-    return prefix
+# One small pattern per phrase, tried only where its literal text occurs: several times faster than
+# one alternation of every phrase.
+def _literal(pattern: str) -> str:
+    """The longest literal text every match of `pattern` contains: a run of plain characters outside
+    groups and classes, none of them optional ("" when there is none or the pattern is a choice).
+    Enough for the simple patterns above (no escaped brackets, no "]" first in a class)."""
+    runs = [""]
+    depth = i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":  # a class (\w) or an assertion (\b)
+            runs.append("")
+            i += 2
+            continue
+        if char in "[{":  # a class, or a count of repeats
+            runs.append("")
+            i = pattern.index("]" if char == "[" else "}", i) + 1
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return ""
+        if depth or char in "()?*+.^$" or pattern[i + 1 : i + 2] in ("?", "*", "+", "{"):
+            runs.append("")
+        else:
+            runs[-1] += char
+        i += 1
+    return max(runs, key=len)
 
 
 # (kind, literal every match contains, pattern): the substring test is far cheaper than a regex call.
 _PHRASE_PATTERNS = [
-    (name, _literal_prefix(alt), re.compile(alt + r"\b")) for name, alts in _PHRASES.items() for alt in alts
+    (name, _literal(alt), re.compile(alt + r"\b")) for name, alts in _PHRASES.items() for alt in alts
 ]
 _SINGLE_WORD_EVENTS = {
     name: re.compile("|".join(alt for alt in alts if not _is_phrase(alt)))
@@ -197,6 +218,11 @@ _SCRIPTS = (
     ("hi", re.compile("[\u0900-\u097f]")),
     ("th", re.compile("[\u0e00-\u0e7f]")),
 )
+# Any character of the scripts above: most texts have none, and one search rules them all out.
+_NON_LATIN_SCRIPT = re.compile(
+    "[\u3040-\u30ff\uac00-\ud7af\u3400-\u4dbf\u4e00-\u9fff"
+    "\u0400-\u04ff\u0370-\u03ff\u0600-\u06ff\u0590-\u05ff\u0900-\u097f\u0e00-\u0e7f]"
+)
 # Function words of the other languages outlets write in, so they never look like rare evidence.
 STOPWORDS = STOPWORDS | frozenset(
     """der die das den dem des ein eine einer eines einem und oder aber mit von zu zum zur auf für über
@@ -241,6 +267,9 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f"
 # (Word characters, then apostrophe-joined parts: the same matches as one alternation per character,
 # without the per-character branching.)
 _TOKEN = re.compile(rf"[^\W_{_CJK}][^\W{_CJK}]*(?:['’][^\W_{_CJK}][^\W{_CJK}]*)*|[{_CJK}]+")
+# _TOKEN's matches in ASCII text, where the Unicode classes come down to [A-Za-z0-9_]: classes of
+# ranges are checked against a bitmap and let the regex engine skip to word starts (twice as fast).
+_ASCII_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]*(?:'[A-Za-z0-9][A-Za-z0-9_]*)*")
 _CJK_RUN = re.compile(rf"[{_CJK}]")
 _HAS_DIGIT = re.compile(r"\d")
 _UNIT_TOKEN = re.compile(r"\d+(?:[.,]\d+)?[a-z]{1,3}")  # "9b", "4nm", "5x": the figure already counts
@@ -424,6 +453,12 @@ _POWER_UNITS = {
 }
 
 
+# The case-insensitive patterns read around a number, and the same patterns (their sources hold no
+# upper-case escapes) for a lower-cased copy of the text: case-sensitive matching is much faster.
+_AROUND_NUMBER = (_MAG, _MONEY_UNIT, _POWER, _PERCENT, _TIMES, _COUNT, _MONTH_BEFORE, _MONTH_AFTER)
+_AROUND_NUMBER_LOWER = tuple(re.compile(p.pattern.lower()) for p in _AROUND_NUMBER)
+
+
 @dataclass(frozen=True, slots=True)
 class Figure:
     key: str  # normalised: "usd:5.5e+09", "mw:1200", "n:50000", "pct:12"
@@ -501,6 +536,11 @@ def story_id_for(article_id: str) -> str:
     return "s-" + hashlib.sha1(article_id.encode("utf-8")).hexdigest()[:12]
 
 
+def _tokens(text: str) -> list[str]:
+    """The words of `text` (_TOKEN's matches)."""
+    return (_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text)
+
+
 def split_sentences(text: str, limit: int | None = None) -> list[str]:
     """A cheap sentence splitter for feature extraction (the card uses bot.core.text.sentences)."""
     out: list[str] = []
@@ -551,19 +591,24 @@ def figures(text: str) -> list[Figure]:
     return list(seen.values())
 
 
-def _date_at(text: str, start: int, end: int, day: int) -> tuple[str, str, int] | None:
-    """A month-day date around the day number at text[start:end], in any of our languages."""
+def _date_at(
+    text: str, start: int, end: int, day: int, months: tuple[re.Pattern[str], re.Pattern[str], str]
+) -> tuple[str, str, int] | None:
+    """A month-day date around the day number at text[start:end], in any of our languages.
+    `months`: the patterns for a month before and after the day, and the text they run on (the
+    text itself or its lower-cased copy, see _figures_at)."""
     if not 1 <= day <= 31:
         return None
+    month_before, month_after, subject = months
     # Each pattern needs a space before / a full stop or space after / 月 after: checked first.
     before = None
     if text[start - 1 : start].isspace():
-        before = _MONTH_BEFORE.search(text, max(0, start - 12), start)
+        before = month_before.search(subject, max(0, start - 12), start)
     if before:
         month = _MONTHS[before.group(1).lower()]
         return f"d:{month:02d}-{day:02d}", text[before.start() : end], before.start()
     following = text[end : end + 1]
-    after = _MONTH_AFTER.match(text, end) if following == "." or following.isspace() else None
+    after = month_after.match(subject, end) if following == "." or following.isspace() else None
     if after:
         month = _MONTHS[after.group(1).lower()]
         return f"d:{month:02d}-{day:02d}", text[start : after.end()], start
@@ -587,8 +632,7 @@ def _plain_lower(text: str) -> str | None:
     return None
 
 
-def _quarters(text: str) -> list[tuple[str, str, int]]:
-    lower = _plain_lower(text)
+def _quarters(text: str, lower: str | None) -> list[tuple[str, str, int]]:
     if lower is None:
         matches = list(_QUARTER.finditer(text))
     elif "quarter" in lower or _Q_DIGIT.search(lower) is not None:
@@ -602,9 +646,8 @@ def _quarters(text: str) -> list[tuple[str, str, int]]:
     return out
 
 
-def _unit_word_starts(text: str) -> list[int]:
+def _unit_word_starts(text: str, lower: str | None) -> list[int]:
     """Where the whitespace before each magnitude or power word ("  million") starts."""
-    lower = _plain_lower(text)
     if lower is None:
         if not _WORDY.search(text):
             return []
@@ -628,8 +671,13 @@ def _figures_at(text: str) -> list[tuple[str, str, int]]:
         return []
     found: list[tuple[str, str, int]] = []
     skip: set[int] = set()  # numbers read as the second part of a compound CJK amount
+    # Units and dates are read on the lower-cased copy when it stands in for the text (_plain_lower).
+    lower = _plain_lower(text)
+    subject, patterns = (text, _AROUND_NUMBER) if lower is None else (lower, _AROUND_NUMBER_LOWER)
+    mag_re, money_re, power_re, percent_re, times_re, count_re, month_before, month_after = patterns
+    months = (month_before, month_after, subject)
     numbers = list(_NUM.finditer(text))
-    for stop in _unit_word_starts(text):
+    for stop in _unit_word_starts(text, lower):
         word = _NUM_WORD_END.search(text, max(0, stop - _NUM_WORD_SPAN), stop)
         if word is not None:
             numbers.append(word)
@@ -648,7 +696,7 @@ def _figures_at(text: str) -> list[tuple[str, str, int]]:
         # else ("2025,", "12.") none of their patterns can match, so none is tried.
         following = text[end : end + 1]
         tail = bool(following) and (following.isalpha() or following.isspace() or following in _UNIT_STARTS)
-        mag = _MAG.match(text, end) if tail else None
+        mag = mag_re.match(subject, end) if tail else None
         magnitude = (mag.group(1) or mag.group(2)) if mag else None
         # Single letters are magnitudes only after a currency sign ("$5bn", "$5B"), not "5 m".
         if magnitude and magnitude.lower() in ("m", "b", "t") and not currency:
@@ -668,30 +716,30 @@ def _figures_at(text: str) -> list[tuple[str, str, int]]:
         unit: re.Match[str] | None = None
         if currency:
             start, key = currency.start(), "usd:" + _fmt(value)
-        elif tail and (unit := _MONEY_UNIT.match(text, after)):
+        elif tail and (unit := money_re.match(subject, after)):
             key = "usd:" + _fmt(value)
-        elif tail and (unit := _POWER.match(text, after)):
+        elif tail and (unit := power_re.match(subject, after)):
             factor = _POWER_UNITS.get((unit.group(1) or unit.group(2)).lower().rstrip("s"), 1.0)
             key = "mw:" + _fmt(value * factor)
-        elif tail and (unit := _PERCENT.match(text, after)):
+        elif tail and (unit := percent_re.match(subject, after)):
             key = "pct:" + _fmt(value)
-        elif tail and (unit := _TIMES.match(text, after)):
+        elif tail and (unit := times_re.match(subject, after)):
             key = "x:" + _fmt(value)
-        elif tail and (unit := _COUNT.match(text, after)):
+        elif tail and (unit := count_re.match(subject, after)):
             key = "n:" + _fmt(value)
         elif magnitude or not (value < 100 or ("." not in number and 1900 <= value <= 2100)):
             # Years, small counts and ordinals are not evidence of one specific event.
             key = "n:" + _fmt(value)
         if key is None:
             if len(number) <= 2 and number.isdigit():
-                date = _date_at(text, start, end, int(number))
+                date = _date_at(text, start, end, int(number), months)
                 if date is not None:
                     found.append(date)
             continue
         stop = unit.end() if unit else after
         found.append((key, text[start:stop].strip(), start))
     if "uarter" in text or "Q" in text:
-        found += _quarters(text)
+        found += _quarters(text, lower)
     return found
 
 
@@ -726,23 +774,22 @@ def _word(lower: str) -> str | None:
 
 
 # What each distinct token (as written) contributes is worked out once and kept: articles repeat
-# their words and the stream repeats the language's. Per token: its lower-cased word (CJK runs have
-# none: their character bigrams stand in for words), and per headline style (running text, Title
-# Case, ALL CAPS) the step it adds to the terms: (stem, boosted as a name, counts as a name).
+# their words and the stream repeats the language's. Per token, one record (so a text's tokens are
+# looked up once): its lower-cased word, then per headline style (running text, Title Case, ALL CAPS)
+# the step it adds to the terms, (stem, boosted as a name, counts as a name), or None for function
+# words. CJK runs have no word: their character bigrams stand in for words.
 _Step = tuple[str, bool, bool]
+_Word = tuple[str, _Step | None, _Step | None, _Step | None]
 _TOKEN_CACHE_MAX = 100_000
-_LOWER: dict[str, str] = {}
+_WORDS: dict[str, _Word] = {}
 _CJK_GRAMS: dict[str, tuple[str, ...]] = {}
-_STEPS: tuple[dict[str, _Step], dict[str, _Step], dict[str, _Step]] = ({}, {}, {})
-_CASED, _TITLE_CASE, _SHOUTING = 0, 1, 2  # indexes into _STEPS
+_CASED, _TITLE_CASE, _SHOUTING = 1, 2, 3  # indexes of the steps in a _Word
 
 
 def _learn_token(token: str) -> None:
-    if len(_LOWER) + len(_CJK_GRAMS) >= _TOKEN_CACHE_MAX:
-        _LOWER.clear()
+    if len(_WORDS) + len(_CJK_GRAMS) >= _TOKEN_CACHE_MAX:
+        _WORDS.clear()
         _CJK_GRAMS.clear()
-        for steps in _STEPS:
-            steps.clear()
     key, first = token, token[0]
     if first >= "\u3040" and _CJK_RUN.match(first):
         # No spaces between CJK words: character bigrams stand in for words. Particles and function
@@ -760,9 +807,11 @@ def _learn_token(token: str) -> None:
             token = tail  # French/Italian "l'industrie", "d'euros" -> "industrie", "euros"
             first, alpha = token[0], token.isalpha()
     lower = token.lower()
-    _LOWER[key] = token if lower == token else lower
+    if lower == token:
+        lower = token  # one copy of the string in the cache
     stem = _word(lower)
     if stem is None:
+        _WORDS[key] = (lower, None, None, None)
         return
     # Names (capitalised or alphanumeric like "H20") say which event this is more than prose, and
     # they read the same in every language. In a Title Case or ALL CAPS headline only "DeepSeek"-style
@@ -774,8 +823,8 @@ def _learn_token(token: str) -> None:
         named = (digit or first.isupper(), digit, digit)
     plain: _Step = (stem, False, False)
     name: _Step = (stem, stem not in COMMON_WORDS, True)
-    for steps, is_name in zip(_STEPS, named, strict=True):
-        steps[key] = name if is_name else plain
+    cased, title_case, shouting = (name if is_name else plain for is_name in named)
+    _WORDS[key] = (lower, cased, title_case, shouting)
 
 
 def _add_words(
@@ -792,17 +841,19 @@ def _add_words(
     function words) so the caller can tell English from other languages. `tokens` are the text's
     _TOKEN matches when the caller has them already."""
     if tokens is None:
-        tokens = _TOKEN.findall(text)
-    for token in set(tokens).difference(_LOWER):
-        if token not in _CJK_GRAMS:
-            _learn_token(token)
-    found = list(map(_LOWER.get, tokens))
-    if None in found:  # CJK runs (or tokens just dropped from a full cache)
-        return _add_words_each(terms, names, text, weight, skip, cased, seen, tokens)
-    lowers = cast("list[str]", found)
-    steps = _STEPS[_CASED if cased else _SHOUTING if text.isupper() else _TITLE_CASE]
-    # Every token has its lower-cased word, so its steps were learned after the last cache reset.
-    hits = list(filter(None, map(steps.get, tokens)))
+        tokens = _tokens(text)
+    found = list(map(_WORDS.get, tokens))
+    if None in found:  # new tokens or CJK runs
+        for token in {token for token, word in zip(tokens, found, strict=True) if word is None}:
+            if token not in _CJK_GRAMS:
+                _learn_token(token)
+        found = list(map(_WORDS.get, tokens))
+        if None in found:  # CJK runs (or tokens just dropped from a full cache)
+            return _add_words_each(terms, names, text, weight, skip, cased, seen, tokens)
+    words = cast("list[_Word]", found)
+    lowers = list(map(itemgetter(0), words))
+    mode = _CASED if cased else _SHOUTING if text.isupper() else _TITLE_CASE
+    hits: list[_Step] = list(filter(None, map(itemgetter(mode), words)))
     if seen is not None:
         seen.update(lowers)
     if skip:
@@ -834,23 +885,24 @@ def _add_words_each(
     words = english = 0
     get = terms.get
     for token in tokens:
-        if token not in _LOWER and token not in _CJK_GRAMS:
+        if token not in _WORDS and token not in _CJK_GRAMS:
             _learn_token(token)
         grams = _CJK_GRAMS.get(token)
         if grams is not None:
             for gram in grams:
                 terms[gram] = get(gram, 0.0) + cjk_weight
             continue
-        lower = _LOWER.get(token)
-        if lower is None:  # dropped by a cache reset just now
+        word = _WORDS.get(token)
+        if word is None:  # dropped by a cache reset just now
             _learn_token(token)
-            lower = _LOWER[token]
+            word = _WORDS[token]
+        lower = word[0]
         words += 1
         if seen is not None:
             seen.add(lower)
         if lower in ENGLISH_MARKERS:
             english += 1
-        step = _STEPS[mode].get(token)
+        step = cast("_Step | None", word[mode])
         if step is None or step[0] in skip:
             continue
         stem, boosted, named = step
@@ -863,7 +915,7 @@ def _add_words_each(
 def _title_case(title: str, tokens: list[str] | None = None) -> bool:
     """Headlines In Title Case (or ALL CAPS) capitalise every word: capitals then mean nothing."""
     if tokens is None:
-        tokens = _TOKEN.findall(title)
+        tokens = _tokens(title)
     words = [w for w in tokens if w.isalpha() and len(w) > 3 and not _CJK_RUN.match(w)]
     return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
 
@@ -896,12 +948,18 @@ def _word_events(word: str) -> frozenset[str]:
 def word_event_types(text: str) -> set[str]:
     """Event kinds named by single words (no phrases): a cheap pass for long text."""
     out: set[str] = set()
-    for word in set(_TOKEN.findall(text.lower())):
+    for word in set(_tokens(text.lower())):
         out |= _word_events(word)
     return out
 
 
 _FACT_TYPES = frozenset({"organization", "product", "regulator", "place", "person"})
+
+
+@lru_cache(maxsize=1024)
+def _outlet_stems(source: str) -> frozenset[str]:
+    """The outlet's own name (in datelines, "told Global Wire") says nothing about the event."""
+    return frozenset(_stem(t.lower()) for t in _tokens(source))
 
 
 def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
@@ -921,10 +979,11 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
     names: set[str] = set()
     rest_words: set[str] = set()
     head_words: set[str] = set()
-    # The outlet's own name (in datelines, "told Global Wire") says nothing about the event.
-    outlet = frozenset(_stem(t.lower()) for t in _TOKEN.findall(article.source or ""))
+    outlet = _outlet_stems(article.source or "")
+    tokens = _tokens(title)
+    cased = not _title_case(title, tokens)
     counts = [
-        _add_words(terms, names, title, TITLE_WEIGHT, outlet, cased=not _title_case(title), seen=head_words),
+        _add_words(terms, names, title, TITLE_WEIGHT, outlet, cased=cased, seen=head_words, tokens=tokens),
         _add_words(terms, names, lead, LEAD_WEIGHT, outlet, seen=head_words),
         _add_words(terms, names, rest, BODY_WEIGHT, outlet, seen=rest_words),
     ]
@@ -932,8 +991,7 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
     english = words > 0 and sum(c[1] for c in counts) >= ENGLISH_SHARE * words
     language = "en" if english else _language(title + "\n" + lead + "\n" + rest[:1000])
     # Dampen repetition: a word said ten times is not ten times the evidence.
-    sqrt = math.sqrt
-    terms = {key: sqrt(value) for key, value in terms.items()}
+    terms = dict(zip(terms, map(math.sqrt, terms.values()), strict=True))
 
     facts: dict[str, str] = {}
     text = title + "\n" + lead + "\n" + rest
@@ -999,19 +1057,19 @@ def _language(text: str) -> str:
     """A coarse key for the language of a text that is not English: the script when it tells
     (kana: Japanese; hangul: Korean; Han alone: Chinese; Cyrillic, Greek, ...), else the Latin-script
     language whose function words it uses most ("latin" when none stands out)."""
-    if _KANA.search(text):
-        return "ja"
-    if _HANGUL.search(text):
-        return "ko"
-    if _HAN.search(text):
-        return "zh"
-    for key, script in _SCRIPTS:
-        if script.search(text):
-            return key
-    counts = dict.fromkeys(LANGUAGE_MARKERS, 0)
-    for token in _TOKEN.findall(text.lower()):
-        for lang in _MARKER_LANGUAGES.get(token, ()):
-            counts[lang] += 1
+    if _NON_LATIN_SCRIPT.search(text):
+        if _KANA.search(text):
+            return "ja"
+        if _HANGUL.search(text):
+            return "ko"
+        if _HAN.search(text):
+            return "zh"
+        for key, script in _SCRIPTS:
+            if script.search(text):
+                return key
+    markers = filter(None, map(_MARKER_LANGUAGES.get, _tokens(text.lower())))
+    marked = Counter(chain.from_iterable(markers))
+    counts = {lang: marked[lang] for lang in LANGUAGE_MARKERS}  # in this order, for ties
     ranked = sorted(counts.items(), key=lambda kv: kv[1], reverse=True)
     (best, most), (_, second) = ranked[0], ranked[1]
     return best if most >= 3 and most >= 1.5 * second else "latin"
