@@ -1265,3 +1265,49 @@ def test_a_report_of_a_relevant_story_is_relevant_and_says_so(vocab: Vocabulary)
         "relevant as a report of the same event as the story 'Fluorent to triple immersion-fluid output'"
     )
     assert joined.entities == alone.entities
+
+
+# Languages the vocabulary once had no word of, and negative contexts told outside English.
+HEBREW_GREEK_THAI = {
+    "he-datacenter-funding": (
+        "חברת תשתיות גייסה 300 מיליון דולר להקמת מרכזי נתונים",
+        "החברה תקים שני מרכזי נתונים עבור שרתי בינה מלאכותית ותרכוש אלפי מעבדים גרפיים.",
+    ),
+    "el-datacenter": (
+        "Νέο κέντρο δεδομένων 200 MW στη Θεσσαλία",
+        "Ο επενδυτής θα κατασκευάσει κέντρο δεδομένων για εφαρμογές τεχνητής νοημοσύνης, με χιλιάδες "
+        "επεξεργαστές γραφικών.",
+    ),
+    "th-datacenter": (
+        "ผู้ให้บริการคลาวด์ลงทุนศูนย์ข้อมูลใหม่ในชลบุรี",
+        "ศูนย์ข้อมูลแห่งใหม่จะรองรับงานปัญญาประดิษฐ์ และติดตั้งจีพียูหลายพันตัว",
+    ),
+}
+FOREIGN_NEGATIVES = {
+    "it-football-metaphor": (
+        "Il regista è il data center della squadra",
+        "Il centrocampista ha completato 90 passaggi; l'allenatore lo chiama il server del campionato e i "
+        "tifosi lo adorano dopo la trasferta vinta.",
+    ),
+    "es-football-metaphor": (
+        "El mediocampista, el data center del equipo",
+        "El entrenador elogió al futbolista: procesa el juego como un servidor. El delantero marcó dos "
+        "goles y el equipo lidera el campeonato.",
+    ),
+    "zh-hant-phone-chip": (
+        "新旗艦手機晶片登場 AI效能翻倍",
+        "晶片廠發表新一代旗艦手機晶片，採台積電製程，內建NPU，可在手機端執行生成式AI，首款手機下月開賣。",
+    ),
+}
+
+
+@pytest.mark.parametrize("key", sorted(HEBREW_GREEK_THAI))
+def test_infrastructure_news_in_hebrew_greek_and_thai_is_relevant(key: str, vocab: Vocabulary) -> None:
+    result = triage(_art(key, *HEBREW_GREEK_THAI[key]), vocab)
+    assert result.relevant and "datacenter" in result.topics, result.explanation
+
+
+@pytest.mark.parametrize("key", sorted(FOREIGN_NEGATIVES))
+def test_sports_and_phones_outside_english_are_not_relevant(key: str, vocab: Vocabulary) -> None:
+    result = triage(_art(key, *FOREIGN_NEGATIVES[key]), vocab)
+    assert not result.relevant, result.explanation
