@@ -264,7 +264,11 @@ def _eu_prefix(text: str, start: int) -> str | None:
 
 
 def _eu_number(raw: str) -> float:
-    return float(raw.replace(".", "").replace(",", "."))
+    """A number written the continental way ("1.200", "2,4"); NaN when it is not one ("1,2,3")."""
+    try:
+        return float(raw.replace(".", "").replace(",", "."))
+    except ValueError:
+        return math.nan
 
 
 def _other_languages(text: str, lower: str) -> list[Entity]:
@@ -295,10 +299,14 @@ def _other_languages(text: str, lower: str) -> list[Entity]:
             out.extend(_money_entity(cur, value) for value in bare if value >= 1e6)
     other_power = ("vatio" in lower or not lower.isascii()) and _has_any(lower, _OTHER_POWER_HINTS)
     for m in _OTHER_POWER_RE.finditer(lower) if other_power else ():
+        if m.start() and lower[m.start() - 1] in "0123456789.,":
+            continue  # the tail of a longer number ("21.76.5"); CJK text glues numbers to words
         raw = m.group("num")
         value = _number(raw)
         if math.isnan(value):
             value = _eu_number(raw)  # "1,2 gigavatios"
+        if math.isnan(value):
+            continue
         if m.group("mult"):
             value = value * _CJK_MULT[m.group("mult")] + float(m.group("rest") or 0)  # "34万5000"
         unit = m.group("unit")
@@ -349,6 +357,8 @@ def _range_values(low: str | None, high: str, mult: float, parse: Callable[[str]
     """Both ends of "175 bis 185 Milliarden" with the unit written once; a "low" end that is not a
     plausible range start (a year, a larger number) is ignored."""
     top = parse(high) * mult
+    if math.isnan(top):
+        return []
     if not low:
         return [top]
     try:

@@ -605,12 +605,16 @@ def _date_at(
     if text[start - 1 : start].isspace():
         before = month_before.search(subject, max(0, start - 12), start)
     if before:
-        month = _MONTHS[before.group(1).lower()]
+        month = _MONTHS.get(before.group(1).lower())
+        if month is None:  # matched through Unicode case folding ("ſeptember"), not a month we know
+            return None
         return f"d:{month:02d}-{day:02d}", text[before.start() : end], before.start()
     following = text[end : end + 1]
     after = month_after.match(subject, end) if following == "." or following.isspace() else None
     if after:
-        month = _MONTHS[after.group(1).lower()]
+        month = _MONTHS.get(after.group(1).lower())
+        if month is None:  # matched through Unicode case folding ("ſeptember"), not a month we know
+            return None
         return f"d:{month:02d}-{day:02d}", text[start : after.end()], start
     cjk = _CJK_DATE.match(text, end) if following == "月" else None
     if cjk and day <= 12:  # "2月15日": the number we hold is the month

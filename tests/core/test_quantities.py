@@ -79,3 +79,11 @@ def test_power_in_kilowatts_and_cjk_units(text: str, mw: float) -> None:
 
 def test_rack_kilowatts_are_not_site_power() -> None:
     assert _power("Each rack draws 130 kW.") == set()
+
+
+@pytest.mark.parametrize(
+    "text", ["las fases 1,2,3 gigavatios", "tendrá 21.76.5 gigavatios", "1,2,3 millones de euros"]
+)
+def test_digits_that_are_no_number_in_either_style_give_nothing(text: str) -> None:
+    # "1,2,3" is neither "1,234" nor "1,5": once a crash that took the article's triage with it
+    assert find_quantities(text) == []

@@ -531,3 +531,11 @@ def test_a_lead_word_in_the_pluperfect_is_backstory_not_the_event() -> None:
         text="The project, which had been delayed once, is delayed again by a permit dispute.",
     )
     assert "delay" in features(both).lead_events
+
+
+def test_a_word_that_only_case_folds_to_a_month_is_no_date() -> None:
+    # "ſ" (long s) matches "s" case-insensitively but does not lower-case to it: once a KeyError
+    found = features(
+        Article(id="x", title="Campus opens", text="The campus opens on ſeptember 12 with 300 MW.")
+    )
+    assert "#mw:300" in found.terms and not any(t.startswith("#d:") for t in found.terms)
