@@ -120,6 +120,7 @@ USD_RATES = {
     "inr": 0.012,
     "aed": 0.27,
     "sar": 0.27,
+    "ils": 0.27,
 }
 # Currency codes are matched as written (upper case); words after the number on lower-cased text
 # (case-insensitive regexes are several times slower).
@@ -193,6 +194,10 @@ _EU_MONEY_RE = re.compile(
     r"(?:\s+(?:de\s+|di\s+)?(?P<cur>dólares|dollars|dollari|dollar|dolarów|dolar|"
     r"us-dollar|euros?))?"
 )
+# Hebrew writes digits the English way ("2.5 מיליארד דולר", "220 מיליון דולר"), words after them.
+_HE_MULT = {"מיליון": 1e6, "מיליארד": 1e9}
+_HE_CUR = {"דולר": "usd", "אירו": "eur", 'ש"ח': "ils", "שקל": "ils", "שקלים": "ils"}
+_HE_MONEY_RE = re.compile(rf"{_NUM}\s*(?P<mult>מיליארד|מיליון)\s+(?P<cur>דולר|אירו|ש\"ח|שקלים|שקל)")
 _CJK_MULT = {
     "亿": 1e8, "億": 1e8, "万": 1e4, "萬": 1e4, "억": 1e8, "만": 1e4, "兆": 1e12, "조": 1e12,
     "万亿": 1e12, "萬億": 1e12,
@@ -338,6 +343,11 @@ def _other_languages(text: str, lower: str) -> list[Entity]:
             if values[0] / 20 <= low < values[0]:
                 values.insert(0, low)
         out.extend(_money_entity(cur, value) for value in values if value >= 1e6)
+    for m in _HE_MONEY_RE.finditer(text) if "מילי" in text else ():
+        if _starts_clean(text, m.start(), ".,"):
+            value = _number(m.group("num")) * _HE_MULT[m.group("mult")]
+            if value >= 1e6:  # NaN (digits grouped otherwise) fails this too
+                out.append(_money_entity(_HE_CUR[m.group("cur")], value))
     for m in _CJK_GPU_RE.finditer(text) if _has_any(text, _CJK_GPU_HINTS) else ():
         value = float(m.group("num")) * (_CJK_MULT[m.group("mult")] if m.group("mult") else 1)
         if 100 <= value <= 1e8:

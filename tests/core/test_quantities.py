@@ -87,3 +87,8 @@ def test_rack_kilowatts_are_not_site_power() -> None:
 def test_digits_that_are_no_number_in_either_style_give_nothing(text: str) -> None:
     # "1,2,3" is neither "1,234" nor "1,5": once a crash that took the article's triage with it
     assert find_quantities(text) == []
+
+
+def test_hebrew_amounts_read_their_digits_the_english_way() -> None:
+    found = find_quantities('החברה גייסה 220 מיליון דולר (כ-810 מיליון ש"ח), ושוויה 2.5 מיליארד דולר.')
+    assert [(e.value, e.unit) for e in found] == [(220e6, "usd"), (810e6, "ils"), (2.5e9, "usd")]
