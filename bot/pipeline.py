@@ -258,7 +258,7 @@ class Pipeline:
                 not_modified=True,
                 # No body: the TTL is what the feed's last body said.
                 next_check_at=next_check_for(
-                    feed, result, now=now, settings=poll, rng=self._rng, parsed=feed
+                    feed, result, now=now, settings=poll, rng=self._rng, ttl_s=feed.ttl_s
                 ),
             )
         body_hash = hashlib.blake2b(result.body, digest_size=16).digest()
@@ -271,7 +271,7 @@ class Pipeline:
                 etag=result.etag,
                 last_modified=result.last_modified,
                 next_check_at=next_check_for(
-                    feed, result, now=now, settings=poll, rng=self._rng, parsed=feed
+                    feed, result, now=now, settings=poll, rng=self._rng, ttl_s=feed.ttl_s
                 ),
             )
         return _Fetched(
@@ -311,7 +311,7 @@ class Pipeline:
                 observed_interval(feed.update_interval_s, gap) if gap else feed.update_interval_s
             )
             r.next_check_at = next_check_for(
-                feed, result, now=now, settings=poll, rng=self._rng, parsed=parsed
+                feed, result, now=now, settings=poll, rng=self._rng, ttl_s=parsed.ttl_s
             )
 
     def _failure_next(self, feed: DueFeed, now: datetime, error: FeedError | None) -> datetime:

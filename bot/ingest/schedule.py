@@ -92,11 +92,6 @@ class _Fetched(Protocol):
     def retry_after(self) -> float | None: ...
 
 
-class _Parsed(Protocol):
-    @property
-    def ttl_s(self) -> float | None: ...
-
-
 class _PollLimits(Protocol):
     @property
     def interval_s(self) -> int: ...
@@ -122,13 +117,14 @@ def next_check_for(
     now: datetime,
     settings: _PollLimits,
     rng: _Random,
-    parsed: _Parsed | None = None,
+    ttl_s: float | None = None,
 ) -> datetime:
-    """next_check from a feed row, a FetchResult, the poll settings and a random source."""
+    """next_check from a feed row, a FetchResult, the poll settings, a random source and the TTL
+    the feed states (in the body just parsed, else as stored from its last one)."""
     return next_check(
         now,
         base_s=settings.interval_s,
-        ttl_s=parsed.ttl_s if parsed is not None else None,
+        ttl_s=ttl_s,
         cache_max_age_s=result.cache_max_age,
         retry_after_s=result.retry_after,
         update_interval_s=feed.update_interval_s,

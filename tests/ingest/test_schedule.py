@@ -105,8 +105,7 @@ def test_next_check_for_reads_feed_result_and_settings() -> None:
     settings = PollSettings(interval_s=900, min_interval_s=300, max_interval_s=86_400, jitter=0.0)
     feed = SimpleNamespace(update_interval_s=None)
     result = SimpleNamespace(cache_max_age=None, retry_after=None)
-    parsed = SimpleNamespace(ttl_s=7200.0)
-    when = next_check_for(feed, result, now=NOW, settings=settings, rng=random.Random(1), parsed=parsed)
+    when = next_check_for(feed, result, now=NOW, settings=settings, rng=random.Random(1), ttl_s=7200.0)
     assert when == NOW + timedelta(seconds=7200)
     limited = SimpleNamespace(cache_max_age=None, retry_after=4000.0)
     assert next_check_for(feed, limited, now=NOW, settings=settings, rng=random.Random(1)) == NOW + timedelta(
