@@ -175,12 +175,15 @@ class Pipeline:
             ]
             written = asyncio.ensure_future(self.store.feeds.record_not_modified_many(not_modified, now=now))
             try:
-                # Parsing waits until every request is answered (see parse_feeds_async).
-                await self._parse(fetched, now)
+                # Parsing waits until every request is answered (see parse_feeds_async). The items
+                # of a feed's last body are in the store: the parser reads no more of them than
+                # their guids and dates, and they are passed over without a query.
+                stored = self._stored_items(fetched)
+                await self._parse(fetched, now, stored)
                 unknown = await unknown_articles_many(
                     self.store.articles,
                     [(r.feed, r.parsed) for r in fetched if r.parsed is not None],
-                    self._stored_items(fetched),
+                    stored,
                     self._stale_before(fetched, now),
                 )
             finally:
@@ -282,13 +285,18 @@ class Pipeline:
             last_modified=result.last_modified,
         )
 
-    async def _parse(self, fetched: Sequence[_Fetched], now: datetime) -> None:
+    async def _parse(
+        self, fetched: Sequence[_Fetched], now: datetime, stored: Mapping[int, frozenset[str]]
+    ) -> None:
         """Parse every changed body in one worker-thread job, off the event loop. Normalising
         (to_article) waits for the sequential phase, where the store says which items are
         known: a changed feed usually repeats most of its items."""
         pending = [(r, r.result) for r in fetched if r.result is not None]
         outcomes = await parse_feeds_async(
-            [FeedDocument(res.body, res.final_url, res.content_type) for _, res in pending]
+            [
+                FeedDocument(res.body, res.final_url, res.content_type, stored.get(r.feed.id, frozenset()))
+                for r, res in pending
+            ]
         )
         poll = self.settings.poll
         for (r, result), parsed in zip(pending, outcomes, strict=True):
@@ -384,7 +392,7 @@ class Pipeline:
         """Per changed feed: the items of its last body, all of them in the store."""
         out: dict[int, frozenset[str]] = {}
         for r in fetched:
-            if r.parsed is not None:
+            if r.result is not None or r.parsed is not None:
                 last = self._last.get(r.feed.id)
                 if last is not None and last.url == r.feed.url:
                     out[r.feed.id] = last.items
@@ -662,8 +670,9 @@ async def unknown_articles_many(
     """Per feed id: the feed's items the store does not hold yet, normalised, and how many items
     were normalised.
 
-    Passed over without a query, per feed id: the items in `stored` (item_identity of items
-    known to be in the store: those of the feed's last body that was processed in full), and
+    Passed over without a query: items the parser marked `known` (it was told they are stored)
+    and, per feed id, the items in `stored` (item_identity of items known to be in the store:
+    those of the feed's last body that was processed in full), and
     items dated before `stale_before` (older than anything the store keeps: once retention has
     pruned an item that its feed still lists, the store cannot tell it from a new one).
 
@@ -677,7 +686,7 @@ async def unknown_articles_many(
         done = stored.get(feed.id) if stored else None
         cutoff = stale_before.get(feed.id) if stale_before else None
         for item in parsed.items:
-            if done and item_identity(item) in done:
+            if item.known or (done and item_identity(item) in done):
                 continue
             if cutoff is not None:
                 dated = item.published or item.updated

@@ -19,6 +19,7 @@ from __future__ import annotations
 import codecs
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import uses_relative
@@ -143,6 +144,7 @@ class FastItem:
     author: str | None
     published: str | None  # the text: parse.py reads dates as feedparser does
     updated: str | None
+    known: bool = False  # only guid and dates were read: the caller has this item already
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +158,13 @@ class FastFeed:
     items: tuple[FastItem, ...]
 
 
-def parse_fast(body: bytes, *, url: str, content_type: str | None) -> FastFeed | None:
-    """The feed as feedparser would read it, or None when the document is outside this path."""
+def parse_fast(
+    body: bytes, *, url: str, content_type: str | None, known: AbstractSet[str] = frozenset()
+) -> FastFeed | None:
+    """The feed as feedparser would read it, or None when the document is outside this path.
+
+    Entries whose guid (whitespace runs made single spaces) is in `known` are read no further
+    than their guid and dates: a feed that changed usually repeats items its poller has."""
     if b"<!DOCTYPE" in body or b"<!doctype" in body or _BASE.search(body):
         return None
     if not _decodes_as_utf8(body, content_type):
@@ -167,7 +174,7 @@ def parse_fast(body: bytes, *, url: str, content_type: str | None) -> FastFeed |
     except (ET.ParseError, ValueError, LookupError):
         return None  # not well-formed: feedparser's loose parser decides what it is
     try:
-        return _Walker(body, url).feed(root)
+        return _Walker(body, url).feed(root, known)
     except _Unsupported:
         return None
 
@@ -341,7 +348,7 @@ class _Walker:
 
     # -- document -------------------------------------------------------------------------------
 
-    def feed(self, root: ET.Element) -> FastFeed:
+    def feed(self, root: ET.Element, known: AbstractSet[str] = frozenset()) -> FastFeed:
         root_name = self.name(root.tag)
         if root_name == "rss":
             version = _RSS_VERSIONS.get(root.get("version", ""), "")
@@ -379,7 +386,7 @@ class _Walker:
             update_period=period,
             update_frequency=frequency,
             version=version,
-            items=tuple(self._entry(e) for e in entries),
+            items=tuple((known and self._known_entry(e, known)) or self._entry(e) for e in entries),
         )
 
     def _channel(self, channel: ET.Element) -> tuple[str | None, ...]:
@@ -423,6 +430,26 @@ class _Walker:
         kind = _content_type(attrs.get("type", default))
         if kind not in _TEXT_TYPES:
             raise _Unsupported(f"content type {kind}")
+
+    def _known_entry(self, entry: ET.Element, known: AbstractSet[str]) -> FastItem | None:
+        """An entry whose guid is in `known`, with only its guid and dates read (as _entry reads
+        them: the last id wins); None when the entry is not known and must be read in full."""
+        guid: str | None = entry.get(_RDF_ABOUT) or None
+        published = updated = None
+        for child in entry:
+            kind = _KINDS.get(self.name(child.tag))  # type: ignore[arg-type]
+            if kind == "id":
+                guid = self.guid(child)[0]
+            elif kind == "published":
+                published = self.text(child)
+            elif kind == "updated":
+                updated = self.text(child)
+        if not guid:
+            return None
+        guid = " ".join(guid.split())
+        if guid not in known:
+            return None
+        return FastItem(guid, None, "", "", None, published, updated, known=True)
 
     def _entry(self, entry: ET.Element) -> FastItem:
         if entry.attrib:

@@ -21,6 +21,7 @@ import json
 import re
 import time
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -51,6 +52,8 @@ class ParsedItem:
     author: str | None = None
     published: datetime | None = None  # UTC
     updated: datetime | None = None  # UTC
+    # An item the caller said it has (see parse_feed's `known`): only guid and dates are read.
+    known: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,14 +73,20 @@ class ParsedFeed:
 # -- entry points ---------------------------------------------------------------------------------
 
 
-def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:
-    """Parse a feed document; FeedError (permanent) when it is not a feed or is refused."""
+def parse_feed(
+    body: bytes, *, url: str, content_type: str | None = None, known: AbstractSet[str] = frozenset()
+) -> ParsedFeed:
+    """Parse a feed document; FeedError (permanent) when it is not a feed or is refused.
+
+    `known`: guids of items the caller already has (a poller's items of the feed's last body).
+    Such items may come back with `known` set and nothing read but their guid and dates, which
+    is most of the work saved when a feed gains one item and repeats the rest."""
     if not body.strip():
         raise FeedError(f"{url}: not a feed: the document is empty", permanent=True)
     if _looks_like_json(body, content_type):
         return _parse_json_feed(body, url=url, content_type=content_type)
     _refuse_entity_expansion(body, url)
-    return _parse_xml_feed(body, url=url, content_type=content_type)
+    return _parse_xml_feed(body, url=url, content_type=content_type, known=known)
 
 
 async def parse_feed_async(body: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:
@@ -92,6 +101,7 @@ class FeedDocument:
     body: bytes
     url: str
     content_type: str | None = None
+    known: AbstractSet[str] = frozenset()  # guids of items the caller has (see parse_feed)
 
 
 def parse_feeds(docs: Sequence[FeedDocument]) -> list[ParsedFeed | FeedError]:
@@ -100,7 +110,7 @@ def parse_feeds(docs: Sequence[FeedDocument]) -> list[ParsedFeed | FeedError]:
     out: list[ParsedFeed | FeedError] = []
     for doc in docs:
         try:
-            out.append(parse_feed(doc.body, url=doc.url, content_type=doc.content_type))
+            out.append(parse_feed(doc.body, url=doc.url, content_type=doc.content_type, known=doc.known))
         except FeedError as exc:
             out.append(exc)
         except Exception as exc:
@@ -361,11 +371,13 @@ def _ttl(feed: Any) -> float | None:
     return max(found) if found else None
 
 
-def _parse_xml_feed(body: bytes, *, url: str, content_type: str | None) -> ParsedFeed:
+def _parse_xml_feed(
+    body: bytes, *, url: str, content_type: str | None, known: AbstractSet[str] = frozenset()
+) -> ParsedFeed:
     # Plain well-formed UTF-8 feeds take the expat path (same result, a tenth of the time);
     # everything else, feedparser.
     fixed = _honest_content_type(body, content_type)
-    fast = parse_fast(body, url=url, content_type=fixed)
+    fast = parse_fast(body, url=url, content_type=fixed, known=known)
     if fast is not None:
         return _from_fast(fast, url)
     return _parse_with_feedparser(body, url=url, content_type=content_type)
@@ -374,6 +386,19 @@ def _parse_xml_feed(body: bytes, *, url: str, content_type: str | None) -> Parse
 def _from_fast(fast: FastFeed, url: str) -> ParsedFeed:
     items: list[ParsedItem] = []
     for entry in fast.items:
+        if entry.known:
+            items.append(
+                ParsedItem(
+                    guid=entry.guid,
+                    link=None,
+                    title="",
+                    html="",
+                    published=_item_date(entry.published) if entry.published else None,
+                    updated=_item_date(entry.updated) if entry.updated else None,
+                    known=True,
+                )
+            )
+            continue
         author = " ".join(entry.author.split())[:200] if entry.author else None
         item = ParsedItem(
             guid=_text(entry.guid),

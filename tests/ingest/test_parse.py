@@ -366,3 +366,48 @@ def test_item_dates_are_read_as_feedparser_reads_them() -> None:
             assert (shortcut, shortcut.tzinfo) == (expected, expected and expected.tzinfo), text
         assert parse._item_date(text) == expected, text
     assert taken > 500
+
+
+KNOWN_RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Fab Notes</title>
+  <item><title>New line</title><link>https://chips.example/new</link><guid>fab-3</guid>
+    <pubDate>Sat, 21 Nov 2026 11:00:00 GMT</pubDate><description>Third report.</description></item>
+  <item><title>Old line</title><link>https://chips.example/old</link>
+    <guid isPermaLink="false">  fab-2 </guid><pubDate>Fri, 20 Nov 2026 10:00:00 GMT</pubDate>
+    <description>Second report.</description></item>
+  <item><title>First line</title><link>https://chips.example/first</link>
+    <guid>https://chips.example/first</guid><description>First report.</description></item>
+  <item><title>No guid</title><link>https://chips.example/no-guid</link></item>
+</channel></rss>"""
+
+
+def test_items_the_caller_knows_are_read_no_further_than_guid_and_dates() -> None:
+    # A poller passes the guids of a feed's last body: those items come back as stubs (guid and
+    # dates, which schedule the feed), the others exactly as a full parse gives them.
+    full = parse_feed(KNOWN_RSS.encode(), url=FEED_URL)
+    known = frozenset({"fab-2", "https://chips.example/first", "\0https://chips.example/no-guid"})
+    lazy = parse_feed(KNOWN_RSS.encode(), url=FEED_URL, known=known)
+    assert len(lazy.items) == len(full.items) == 4
+    assert lazy.items[0] == full.items[0] and not lazy.items[0].known  # not known: read in full
+    old = lazy.items[1]
+    assert old.known and old.guid == "fab-2" and old.title == "" and old.html == ""
+    assert old.published == full.items[1].published == datetime(2026, 11, 20, 10, tzinfo=UTC)
+    first = lazy.items[2]
+    assert first.known and first.guid == full.items[2].guid and first.published is None
+    # Without a guid there is nothing cheap to recognise it by: read in full.
+    assert lazy.items[3] == full.items[3] and not lazy.items[3].known
+    assert (lazy.title, lazy.ttl_s, lazy.format) == (full.title, full.ttl_s, full.format)
+
+
+async def test_parse_feeds_async_passes_each_documents_known_items() -> None:
+    # A permalink guid is known by what the parse makes of it (resolved against the feed's URL).
+    newest = parse_feed(KNOWN_RSS.encode(), url=FEED_URL).items[0].guid
+    assert newest == "https://chips.example/fab-3"
+    docs = [
+        FeedDocument(KNOWN_RSS.encode(), FEED_URL, known=frozenset({newest})),
+        FeedDocument(KNOWN_RSS.encode(), FEED_URL),
+    ]
+    lazy, full = await parse_feeds_async(docs)
+    assert isinstance(lazy, ParsedFeed) and isinstance(full, ParsedFeed)
+    assert [i.known for i in lazy.items] == [True, False, False, False]
+    assert lazy.items[1:] == full.items[1:] and not any(i.known for i in full.items)
