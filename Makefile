@@ -32,6 +32,7 @@ test: lint
 bench: $(DEV)
 	$(BIN)/python -m bench.core
 	$(BIN)/python -m bench.poll
+	$(BIN)/python -m bench.poll --latency 20 --rounds 3
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,6 +1,7 @@
 """Polling cost, as ratios against baselines measured in the same run.
 
     python -m bench.poll [--feeds 1000] [--changing 0.05] [--rounds 9] [--concurrency 16]
+                         [--latency MS]
 
 A loopback aiohttp server (in its own process, so it does not share the client's event loop)
 serves `--feeds` small RSS documents (10 items each) with ETags, in three sets of URLs; before
@@ -28,6 +29,11 @@ measures:
 It prints the cycle-time ratios against the bare conditional loop, the bytes transferred by
 the conditional cycle against the unconditional one (counted by the server: status line,
 headers and body), and peak memory.
+
+By default the server answers at loopback speed, so a cycle costs only CPU time and every
+microsecond the poller spends beyond HTTP shows in the ratios: the worst case. `--latency MS`
+delays each response as a server across the internet would; the cycle is then bound by waiting
+for answers (`make bench` runs both).
 
 Where the time goes beyond the bare loop: the Fetcher itself costs about what the bare loop
 costs per request (it hands aiohttp each feed's URL already parsed, checks a connection's peer
@@ -172,7 +178,7 @@ def _response_size(status: int, headers: dict[str, str], body: bytes) -> int:
     return size + sum(len(k) + len(v) + 4 for k, v in headers.items())
 
 
-async def _serve(conn: Connection, feeds: int, changing: float, seed: int) -> None:
+async def _serve(conn: Connection, feeds: int, changing: float, seed: int, latency_s: float = 0.0) -> None:
     state = _ServerState(feeds)
     for name, sliding, local in (("feed", False, False), ("slide", True, False), ("pipe", True, True)):
         state.sets[name] = _FeedSet(
@@ -181,6 +187,8 @@ async def _serve(conn: Connection, feeds: int, changing: float, seed: int) -> No
     rng = random.Random(seed)
 
     async def feed(request: web.Request) -> web.StreamResponse:
+        if latency_s:
+            await asyncio.sleep(latency_s)  # a server across the internet, not on loopback
         index = int(request.match_info["index"])
         fs = state.sets[request.match_info["set"]]
         etag = fs.etag(index)
@@ -225,8 +233,8 @@ async def _serve(conn: Connection, feeds: int, changing: float, seed: int) -> No
     await runner.cleanup()
 
 
-def _server_main(conn: Connection, feeds: int, changing: float, seed: int) -> None:
-    asyncio.run(_serve(conn, feeds, changing, seed))
+def _server_main(conn: Connection, feeds: int, changing: float, seed: int, latency_s: float = 0.0) -> None:
+    asyncio.run(_serve(conn, feeds, changing, seed, latency_s))
 
 
 # -- the client side ------------------------------------------------------------------------------
@@ -387,7 +395,9 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-async def run(feeds: int, changing: float, rounds: int, concurrency: int, base: str) -> None:
+async def run(
+    feeds: int, changing: float, rounds: int, concurrency: int, base: str, latency_ms: float = 0.0
+) -> None:
     settings = PollSettings.model_validate(
         {"global_concurrency": concurrency, "per_host_concurrency": concurrency}
     )
@@ -461,6 +471,8 @@ async def run(feeds: int, changing: float, rounds: int, concurrency: int, base: 
     b_iw, b_uncond = median("infrawire", "bytes"), median("bare_unconditional", "bytes")
     last = rows["infrawire"][-1]
     print(f"feeds: {feeds}, changing per cycle: {last.responses.get('200', 0)}, concurrency: {concurrency}")
+    if latency_ms:
+        print(f"server latency: {latency_ms:g} ms per response")
     print(f"rounds: {rounds} (medians below)")
     parsed = last.parsed_articles
     one = rows["one_new"][-1].parsed_articles
@@ -495,17 +507,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="delay each feed response by MS milliseconds, as a server across the internet would"
+        " (0: loopback speed, where only CPU time counts: the worst case for the ratios)",
+    )
     args = parser.parse_args(argv)
+    if args.latency < 0:
+        parser.error("--latency must be at least 0")
     parent, child = multiprocessing.Pipe()
     server = multiprocessing.Process(
-        target=_server_main, args=(child, args.feeds, args.changing, args.seed), daemon=True
+        target=_server_main,
+        args=(child, args.feeds, args.changing, args.seed, args.latency / 1000),
+        daemon=True,
     )
     server.start()
     try:
         if not parent.poll(30):
             raise SystemExit("the bench server did not start")
         port = parent.recv()
-        asyncio.run(run(args.feeds, args.changing, args.rounds, args.concurrency, f"http://127.0.0.1:{port}"))
+        base = f"http://127.0.0.1:{port}"
+        asyncio.run(run(args.feeds, args.changing, args.rounds, args.concurrency, base, args.latency))
     finally:
         parent.send("stop")
         server.join(10)
