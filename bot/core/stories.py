@@ -345,6 +345,36 @@ _MAGNITUDE = {
     "억": 1e8,
     "조": 1e12,
     "만": 1e4,
+    # Scripts and languages whose magnitude words _MAG_OTHER reads.
+    "nghìn": 1e3,
+    "ngàn": 1e3,
+    "triệu": 1e6,
+    "tỷ": 1e9,
+    "tỉ": 1e9,
+    "ألف": 1e3,
+    "مليون": 1e6,
+    "مليار": 1e9,
+    "میلیون": 1e6,
+    "میلیارد": 1e9,
+    "מיליון": 1e6,
+    "מיליארד": 1e9,
+    "тыс": 1e3,
+    "млн": 1e6,
+    "млрд": 1e9,
+    "миллион": 1e6,
+    "миллиона": 1e6,
+    "миллионов": 1e6,
+    "миллиард": 1e9,
+    "миллиарда": 1e9,
+    "миллиардов": 1e9,
+    "लाख": 1e5,
+    "करोड़": 1e7,
+    "करोड": 1e7,
+    "अरब": 1e9,
+    "লাখ": 1e5,
+    "কোটি": 1e7,
+    "ล้าน": 1e6,
+    "แสนล้าน": 1e11,
 }
 _ENGLISH_MAGNITUDES = frozenset(
     ("thousand", "million", "millions", "billion", "trillion", "mn", "bn", "tn", "k", "m", "b", "t")
@@ -383,16 +413,26 @@ _MAG = re.compile(
     r"|milliards?|mil millones|bilh(?:ões|ão)|miliardi|bn|trillion|billionen|billones|trilhões|tn|k|m|b|t"
     r"|miljoner|millioner|miljoen|mln|milionów|miljarder|milliarder|miljard|mld|miliardów|miliardy"
     r"|milyon|milyar|trilyon|juta|miliar|triliun"
-    r")\b\.?|\s?(万亿|萬億|[万萬億亿兆억조만])",
+    r")\b\.?|\s?(万亿|萬億|[万萬億亿兆억조만]"
+    # Magnitude words of other scripts, and Vietnamese: a word boundary after them is not reliable
+    # (Thai runs words together; Devanagari ends some in a combining mark).
+    r"|nghìn|ngàn|triệu|t[ỷỉ]|ألف|مليون|مليار|میلیون|میلیارد|מיליון|מיליארד"
+    r"|миллиард(?:ов|а)?|миллион(?:ов|а)?|млрд|млн|тыс|लाख|करोड़?|अरब|লাখ|কোটি|แสนล้าน|ล้าน)",
     re.IGNORECASE,
 )
 _MONEY_UNIT = re.compile(
-    r"\s?(?:de\s|d['’]|di\s)?(?:US-?)?(?:dollars?|dollari|dolarów|dolar|dólar(?:es)?|euros?|yuan|pounds|yen|won)\b"
-    r"|\s?(?:ドル|美元|日元|日圓|日圆|欧元|歐元|港元|人民币|元|円|ユーロ|韩元|韓元|ウォン|원|달러|유로)",
+    r"\s?(?:de\s|d['’]|di\s)?(?:US-?)?(?:dollars?|dollari|dolarów|dolar|dólar(?:es)?|euros?|yuan|pounds|yen|won"
+    r"|usd|eur|gbp|jpy|cny|rmb|krw|inr|vnd|aed|sar|đồng)\b"
+    r"|\s?(?:ドル|美元|日元|日圓|日圆|欧元|歐元|港元|人民币|元|円|ユーロ|韩元|韓元|ウォン|원|달러|유로"
+    r"|دولار|درهم|ريال|يورو|دلار|تومان|ریال|דולר|יורו|ש\"ח|שקל|доллар|евро|руб|डॉलर|रुपये|ডলার|টাকা"
+    r"|ดอลลาร์|บาท)",
     re.IGNORECASE,
 )
 _POWER = re.compile(
-    r"\s?(gigawatts?|megawatts?|kilowatts?|gw|mw|kw)\b|\s?(ギガワット|メガワット|吉瓦|兆瓦)", re.IGNORECASE
+    r"\s?(gigawatts?|megawatts?|kilowatts?|gw|mw|kw)\b"
+    r"|\s?(ギガワット|メガワット|キロワット|吉瓦|兆瓦|千瓦|기가와트|메가와트|ميغاواط|ميجاواط|غيغاواط|جيجاواط"
+    r"|مگاوات|گیگاوات|מגוואט|гвт|мвт|квт|गीगावाट|मेगावाट|เมกะวัตต์|กิกะวัตต์)",
+    re.IGNORECASE,
 )
 _PERCENT = re.compile(
     r"\s?(?:%|％|percent\b|per cent\b|prozent\b|pour cent\b|por cien(?:to)?\b)", re.IGNORECASE
@@ -429,6 +469,13 @@ _MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _MONTH_BEFORE = re.compile(rf"\b({_MONTH_ALT})\.?\s+$", re.IGNORECASE)
 _MONTH_AFTER = re.compile(rf"\.?\s+(?:de\s+)?({_MONTH_ALT})\b", re.IGNORECASE)
 _CJK_DATE = re.compile(r"月(\d{1,2})日")
+# Dates in digits: day first with dots ("10.4.2026") in the languages that write them so, and with
+# slashes outside English ("10/4/2026"; an English text may mean the 4th of October); year first
+# ("2026/4/10", "2026-04-10") in any language.
+_NUMERIC_DATE = re.compile(
+    r"(\d{1,2})([./])(\d{1,2})\2((?:19|20)\d\d)(?![\d])|((?:19|20)\d\d)([/-])(\d{1,2})\6(\d{1,2})(?![\d])"
+)
+_DATE_SEPARATORS = frozenset("./-")
 DATELINE = re.compile(r"^[A-ZÀ-Ý][A-ZÀ-Ý .'-]{1,40}(?:,[^()\n]{1,40})? \([^)\n]{1,40}\)\s*[-–—]+\s*")
 # Reporting periods: "Q3", "third-quarter", "3Q" all name the same quarter.
 _QUARTER = re.compile(r"\b(?:Q([1-4])|([1-4])Q|(first|second|third|fourth)[- ]quarter)\b", re.IGNORECASE)
@@ -450,6 +497,24 @@ _POWER_UNITS = {
     "メガワット": 1.0,
     "吉瓦": 1000.0,
     "兆瓦": 1.0,
+    "キロワット": 0.001,
+    "千瓦": 0.001,
+    "기가와트": 1000.0,
+    "메가와트": 1.0,
+    "ميغاواط": 1.0,
+    "ميجاواط": 1.0,
+    "غيغاواط": 1000.0,
+    "جيجاواط": 1000.0,
+    "مگاوات": 1.0,
+    "گیگاوات": 1000.0,
+    "מגוואט": 1.0,
+    "гвт": 1000.0,
+    "мвт": 1.0,
+    "квт": 0.001,
+    "गीगावाट": 1000.0,
+    "मेगावाट": 1.0,
+    "เมกะวัตต์": 1.0,
+    "กิกะวัตต์": 1000.0,
 }
 
 
@@ -669,8 +734,25 @@ def _unit_word_starts(text: str, lower: str | None) -> list[int]:
     return starts
 
 
-def _figures_at(text: str) -> list[tuple[str, str, int]]:
-    """(normalised key, text as written, offset) for each figure, in order."""
+def _numeric_date(text: str, start: int, *, slashes_day_first: bool) -> tuple[str, str, int] | None:
+    """A date written in digits at text[start:] (see _NUMERIC_DATE), as _figures_at keys it."""
+    m = _NUMERIC_DATE.match(text, start)
+    if m is None:
+        return None
+    if m.group(1):
+        if m.group(2) == "/" and not slashes_day_first:
+            return None
+        day, month = int(m.group(1)), int(m.group(3))
+    else:
+        month, day = int(m.group(7)), int(m.group(8))
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return f"d:{month:02d}-{day:02d}", m.group(0), m.end()
+
+
+def _figures_at(text: str, *, slashes_day_first: bool = False) -> list[tuple[str, str, int]]:
+    """(normalised key, text as written, offset) for each figure, in order. `slashes_day_first`:
+    read "10/4/2026" as the 10th of April (outside English texts)."""
     if not _DIGIT.search(text) and not _MAYBE_FIGURE.search(text):  # the first test is much cheaper
         return []
     found: list[tuple[str, str, int]] = []
@@ -685,11 +767,18 @@ def _figures_at(text: str) -> list[tuple[str, str, int]]:
         word = _NUM_WORD_END.search(text, max(0, stop - _NUM_WORD_SPAN), stop)
         if word is not None:
             numbers.append(word)
+    date_end = -1  # the end of the last date read in digits: its other numbers are part of it
     for m in numbers:
         start, end = m.start(), m.end()
-        if start in skip:
+        if start in skip or start < date_end:
             continue
         number = m.group(1)
+        if text[end : end + 1] in _DATE_SEPARATORS:
+            date = _numeric_date(text, start, slashes_day_first=slashes_day_first)
+            if date is not None:
+                found.append((date[0], date[1], start))
+                date_end = date[2]
+                continue
         # A currency sign or code ends at most two characters (a space, a line break) before.
         currency = (
             None
@@ -1000,7 +1089,7 @@ def features(article: Article, triage: Triage | None = None) -> StoryFeatures:
     facts: dict[str, str] = {}
     text = title + "\n" + lead + "\n" + rest
     lead_end = len(title) + 1 + len(lead)
-    for key, written, offset in sorted(_figures_at(text), key=lambda f: f[2]):
+    for key, written, offset in sorted(_figures_at(text, slashes_day_first=not english), key=lambda f: f[2]):
         weight = TITLE_WEIGHT if offset < len(title) else LEAD_WEIGHT if offset < lead_end else BODY_WEIGHT
         term = "#" + key
         # Dates count like amounts; the wire dateline's filing day was stripped above.

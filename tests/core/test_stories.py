@@ -11,7 +11,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.stories import StoryFeatures, StoryIndex, event_types, features, figures, story_id_for
+from bot.core.stories import (
+    StoryFeatures,
+    StoryIndex,
+    _figures_at,
+    event_types,
+    features,
+    figures,
+    story_id_for,
+)
 from bot.models import Article, Entity, Triage
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -261,10 +269,55 @@ def test_expire_drops_old_stories() -> None:
         ("a $1.125 billion round", "usd:1.12e+09"),  # a decimal point before an English magnitude
         ("1,1 milyar dolar", "usd:1.1e+09"),
         ("senilai 1,1 miliar dolar", "usd:1.1e+09"),
+        # Magnitude words and units of other scripts, and currency codes after the amount.
+        ("khoảng 4,3 tỷ USD", "usd:4.3e+09"),
+        ("جولة بقيمة 260 مليون دولار", "usd:2.6e+08"),
+        ("بـ260 مليون دولار", "usd:2.6e+08"),
+        ("גייסה 220 מיליון דולר", "usd:2.2e+08"),
+        ("сделка на 2 млрд долларов", "usd:2e+09"),
+        ("निवेश 4,000 करोड़ रुपये", "usd:4e+10"),
+        ("มูลค่า 1.5 แสนล้านบาท", "usd:1.5e+11"),
+        ("قدرة 20 ميغاواط", "mw:20"),
+        ("мощностью 300 МВт", "mw:300"),
+        ("最大48万キロワット", "mw:480"),
     ],
 )
 def test_figures_are_normalised_so_outlets_meet(text: str, key: str) -> None:
     assert key in {f.key for f in figures(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "english", "key"),
+    [
+        ("đến hết ngày 10/4/2026", False, "d:04-10"),
+        ("bis zum 10.4.2026", False, "d:04-10"),
+        ("until 10.4.2026", True, "d:04-10"),  # dots put the day first in every language that uses them
+        ("截至2026/4/10", False, "d:04-10"),
+        ("filed 2026-04-10", True, "d:04-10"),
+    ],
+)
+def test_dates_in_digits_are_dates(text: str, english: bool, key: str) -> None:
+    assert [k for k, _, _ in _figures_at(text, slashes_day_first=not english)] == [key]
+
+
+def test_a_slashed_date_in_english_is_not_read() -> None:
+    # "4/10/2026" is the 10th of April in the US and the 4th of October elsewhere.
+    assert _figures_at("on 4/10/2026 the rule took effect", slashes_day_first=False) == []
+    # Outside English the day comes first; an impossible month is no date.
+    assert [k for k, _, _ in _figures_at("ngày 4/10/2026", slashes_day_first=True)] == ["d:10-04"]
+    assert _figures_at("ngày 31/13/2026", slashes_day_first=True) == []
+
+
+def test_a_report_in_vietnamese_shares_the_dates_and_amounts_of_an_english_one() -> None:
+    en = features(
+        Article(id="en", title="Vietnam drafts import licences for AI chips",
+                text="Comments are open until April 10. Imports of GPU servers reached $4.3 billion."),
+    )  # fmt: skip
+    vi = features(
+        Article(id="vi", title="Bộ Công Thương lấy ý kiến dự thảo nhập khẩu chip",
+                text="Lấy ý kiến đến hết ngày 10/4/2026. Kim ngạch nhập khẩu máy chủ đạt khoảng 4,3 tỷ USD."),
+    )  # fmt: skip
+    assert {"#d:04-10", "#usd:4.3e+09"} <= set(en.neutral) & set(vi.neutral)
 
 
 def test_years_and_small_numbers_are_not_figures() -> None:
