@@ -843,6 +843,17 @@ def test_entity_list_additions_are_export_control_news(vocab: Vocabulary) -> Non
 # Consumer electronics, sport, trade and pharma deals: generic chip/AI words or one passing mention of a
 # data center inside another subject.
 CONTEXT_NEGATIVES = {
+    "home-robot-npu": (
+        "Lawn robot gets an 'AI chip' that tells hedgehogs from hoses",
+        "The garden-gear maker's new robot vacuum for patios and its lawn robot share an NPU rated at "
+        "4 TOPS, which runs object recognition on board. The home appliance line goes on sale in May.",
+    ),
+    "car-central-computer": (
+        "Carmaker shows an 'AI supercomputer' that will drive its next SUVs",
+        "The liquid-cooled central computer pairs two chips for 1,000 TOPS of AI compute and replaces "
+        "dozens of control units. Its computing power runs a large language model assistant on board "
+        "instead of in the cloud, takes over-the-air updates and allows eyes-off driving on motorways.",
+    ),
     "tv-engine": (
         "New television range gets an AI picture engine",
         "The TV maker says the processor inside its OLED sets uses a neural network on the chip to sharpen "
