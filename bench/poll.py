@@ -48,7 +48,8 @@ In the Pipeline case, a 1,000-feed poll also claims its due feeds (one UPDATE ..
 the twelve columns a poll uses, which moves each one's next check on before the fetch, for
 crash safety: ~8 ms), writes each 304's real next check while the changed bodies are parsed
 (~5 ms, about half of it in SQLite, off the GIL), skips the items of each changed feed's last
-body without a query, and triages the new items with their story features (~0.3 ms each).
+body without a query (the parser reads no more of them than their guids and dates), and
+triages the new items with their story features (~0.3 ms each).
 The store copies its write-ahead log back into
 the database file on a worker thread after the poll (as bot.app opens it), and the objects
 alive after set-up are frozen out of the garbage collector's full passes (as bot.app does):
