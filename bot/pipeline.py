@@ -399,7 +399,7 @@ class Pipeline:
         """Per changed feed: the items of its last body, all of them in the store."""
         out: dict[int, frozenset[str]] = {}
         for r in fetched:
-            if r.result is not None or r.parsed is not None:
+            if r.result is not None:  # a body waiting to be parsed
                 last = self._last.get(r.feed.id)
                 if last is not None and last.url == r.feed.url:
                     out[r.feed.id] = last.items

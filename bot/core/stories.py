@@ -345,7 +345,8 @@ _MAGNITUDE = {
     "억": 1e8,
     "조": 1e12,
     "만": 1e4,
-    # Scripts and languages whose magnitude words _MAG_OTHER reads.
+    # Magnitude words of other scripts, and Vietnamese (_MAG's second group, read without a
+    # word boundary after them).
     "nghìn": 1e3,
     "ngàn": 1e3,
     "triệu": 1e6,

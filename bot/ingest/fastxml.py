@@ -446,7 +446,7 @@ class _Walker:
                 updated = self.text(child)
         if not guid:
             return None
-        guid = " ".join(guid.split())
+        guid = " ".join(guid.split())  # as parse.py's _text gives it to the caller
         if guid not in known:
             return None
         return FastItem(guid, None, "", "", None, published, updated, known=True)
